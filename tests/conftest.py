@@ -1,0 +1,43 @@
+"""Fixtures shared by every test tier."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.real_vllm import REPO, RealVllmServer, free_port
+
+ARTIFACTS = REPO / "test-artifacts"
+
+
+@pytest.fixture(scope="session")
+def vllm_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RealVllmServer]:
+    """A real vLLM CPU server on 127.0.0.1, started once for the whole session.
+
+    Its log is copied to test-artifacts/ when any test of the session failed.
+    """
+    log_path = tmp_path_factory.mktemp("vllm-server") / "server.log"
+    server = RealVllmServer(port=free_port(), log_path=log_path)
+    server.start()
+    try:
+        took_s = server.wait_healthy()
+        print(f"\nvLLM healthy on {server.base_url} after {took_s:.1f} s (log: {log_path})")
+        yield server
+    finally:
+        server.stop()
+        if request.session.testsfailed:
+            ARTIFACTS.mkdir(exist_ok=True)
+            kept = ARTIFACTS / "vllm-server.log"
+            shutil.copyfile(log_path, kept)
+            print(f"\nvLLM server log kept at {kept}")
+
+
+@pytest.fixture()
+def repo_root() -> Path:
+    """The repository's root folder."""
+    return REPO

@@ -1,0 +1,50 @@
+"""Command line: parses arguments and hands them to the command's module.
+
+No logic lives here; each command's module is imported only when that command
+runs, so `vlmconsole --help` stays fast and never loads Textual.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from vlmconsole import __version__
+
+# command name -> (module implementing `run(args) -> int`, one-line help)
+COMMANDS: dict[str, tuple[str, str]] = {}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Returns the argument parser for every vlmconsole command."""
+    parser = argparse.ArgumentParser(
+        prog="vlmconsole",
+        description=(
+            "A terminal operations console for a live vLLM server: what it is, what it is "
+            "doing, and what each screenshot turn of a vision chat costs."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"vlmconsole {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (_module, help_text) in COMMANDS.items():
+        sub.add_parser(name, help=help_text)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Runs the command line; returns the process exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    module_name, _help = COMMANDS[args.command]
+    module = importlib.import_module(module_name)
+    code: int = module.run(args)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

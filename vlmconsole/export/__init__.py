@@ -1,0 +1,1 @@
+"""Session exports: CSV, JSON Lines and the HTML report."""

@@ -1,0 +1,1 @@
+"""Pure state and math over what the sources return. No I/O, no clock reads, no textual."""

@@ -1,0 +1,1 @@
+"""The built-in vLLM-compatible demo server."""

@@ -1,0 +1,1 @@
+"""The Textual console. Renders model state; all I/O goes through sources in workers."""
