@@ -1,0 +1,73 @@
+"""Where the vLLM server is: `HOST:PORT`, `:PORT`, or a URL with or without `/v1`."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from vlmconsole.sources.errors import EndpointError
+
+_HOST_PORT = re.compile(r"^(?P<host>\[[0-9a-fA-F:]+\]|[A-Za-z0-9._-]*)(?::(?P<port>[^/]*))?$")
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """A vLLM server's root URL, such as `http://127.0.0.1:8000` (no `/v1`, no slash)."""
+
+    base_url: str
+
+    @property
+    def api_url(self) -> str:
+        """Returns the OpenAI-compatible API root, `<base>/v1`."""
+        return f"{self.base_url}/v1"
+
+    def __str__(self) -> str:
+        return self.base_url
+
+
+def _port(text: str, given: str) -> int:
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise EndpointError(f"{given!r}: the port must be a number from 1 to 65535, not {text!r}")
+    return int(text)
+
+
+def parse_endpoint(text: str) -> Endpoint:
+    """Returns the endpoint that `text` names, or raises EndpointError saying why not.
+
+    `localhost:8000`, `:8000` (127.0.0.1), `8000`, `http://host:8000`,
+    `https://host/prefix/v1` are all accepted; a trailing `/v1` or `/` is dropped.
+    """
+    given = text
+    text = text.strip()
+    if not text:
+        raise EndpointError("no server given: pass HOST:PORT, :PORT or a URL")
+    if text.isdigit():
+        text = f":{text}"
+    if "://" in text:
+        parts = urlsplit(text)
+        if parts.scheme not in ("http", "https"):
+            raise EndpointError(f"{given!r}: only http:// and https:// URLs are supported")
+        if not parts.hostname:
+            raise EndpointError(f"{given!r}: the URL has no host")
+        try:
+            port = parts.port
+        except ValueError:
+            raise EndpointError(f"{given!r}: the port must be a number from 1 to 65535") from None
+        path = parts.path.rstrip("/")
+        if path.endswith("/v1"):
+            path = path[: -len("/v1")]
+        host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+        netloc = host if port is None else f"{host}:{port}"
+        return Endpoint(f"{parts.scheme}://{netloc}{path}")
+    text = text.rstrip("/")
+    if text.endswith("/v1"):
+        text = text[: -len("/v1")]
+    match = _HOST_PORT.match(text)
+    if match is None:
+        raise EndpointError(f"{given!r} is not HOST:PORT, :PORT or a URL")
+    host = match.group("host") or "127.0.0.1"
+    port_text = match.group("port")
+    if port_text is None:
+        raise EndpointError(f"{given!r}: give the port too, as in {host}:8000")
+    return Endpoint(f"http://{host}:{_port(port_text, given)}")

@@ -1,0 +1,56 @@
+"""The one place HTTP errors become typed, one-line SourceErrors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+
+from vlmconsole.settings import ApiKey
+from vlmconsole.sources.endpoint import Endpoint
+from vlmconsole.sources.errors import AuthFailed, ServerUnreachable
+
+
+def make_client(endpoint: Endpoint, api_key: ApiKey | None, timeout_s: float) -> httpx.AsyncClient:
+    """Returns an async HTTP client for the server, sending the API key as a bearer token."""
+    headers = {"Authorization": f"Bearer {api_key.reveal()}"} if api_key else {}
+    return httpx.AsyncClient(
+        base_url=endpoint.base_url,
+        headers=headers,
+        timeout=httpx.Timeout(timeout_s),
+        follow_redirects=False,
+    )
+
+
+def _cause(error: httpx.TransportError, timeout_s: float | None) -> str:
+    text = str(error) or type(error).__name__
+    lowered = text.lower()
+    if isinstance(error, httpx.TimeoutException):
+        return f"no answer within {timeout_s:g} s" if timeout_s else "timed out"
+    if (
+        "name or service not known" in lowered
+        or "nodename nor servname" in lowered
+        or ("temporary failure in name resolution" in lowered)
+    ):
+        return "unknown host (DNS lookup failed)"
+    if "connection refused" in lowered or "connect call failed" in lowered:
+        return "connection refused: is vLLM running, and on this port?"
+    if isinstance(error, httpx.RemoteProtocolError):
+        return f"the connection broke: {text}"
+    return text
+
+
+@contextmanager
+def http_errors(url: str, timeout_s: float | None = None) -> Iterator[None]:
+    """Turns httpx transport errors inside the block into ServerUnreachable."""
+    try:
+        yield
+    except httpx.TransportError as error:
+        raise ServerUnreachable(url, _cause(error, timeout_s)) from error
+
+
+def check_auth(response: httpx.Response, had_key: bool) -> None:
+    """Raises AuthFailed when the server answered 401 or 403."""
+    if response.status_code in (401, 403):
+        raise AuthFailed(str(response.url), response.status_code, had_key)
