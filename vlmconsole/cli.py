@@ -13,8 +13,14 @@ from collections.abc import Sequence
 
 from vlmconsole import __version__
 
-# command name -> (module implementing `run(args) -> int`, one-line help)
-COMMANDS: dict[str, tuple[str, str]] = {}
+# command name -> (module with `add_arguments(parser)` and `run(args) -> int`, one-line help).
+# Command modules import only argparse at the top; the rest is imported inside run().
+COMMANDS: dict[str, tuple[str, str]] = {
+    "status": (
+        "vlmconsole.commands.status",
+        "print what a vLLM server is and what it is doing (--watch, --json)",
+    ),
+}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -28,8 +34,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"vlmconsole {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name, (_module, help_text) in COMMANDS.items():
-        sub.add_parser(name, help=help_text)
+    for name, (module_name, help_text) in COMMANDS.items():
+        command = sub.add_parser(name, help=help_text, description=help_text)
+        importlib.import_module(module_name).add_arguments(command)
     return parser
 
 

@@ -34,7 +34,9 @@ def _cause(error: httpx.TransportError, timeout_s: float | None) -> str:
         or ("temporary failure in name resolution" in lowered)
     ):
         return "unknown host (DNS lookup failed)"
-    if "connection refused" in lowered or "connect call failed" in lowered:
+    if isinstance(error, httpx.ConnectError) and (
+        "refused" in lowered or "all connection attempts failed" in lowered
+    ):
         return "connection refused: is vLLM running, and on this port?"
     if isinstance(error, httpx.RemoteProtocolError):
         return f"the connection broke: {text}"

@@ -40,7 +40,7 @@ class MetricsSource:
 
     async def fetch_text(self) -> str:
         """Returns the raw /metrics page."""
-        with http_errors(self.url, self.timeout_s):
+        with http_errors(self.endpoint.base_url, self.timeout_s):
             response = await self._client.get("/metrics")
         check_auth(response, self._had_key)
         if response.status_code == 404:

@@ -28,8 +28,7 @@ class ServerSource:
         await self._client.aclose()
 
     async def _get(self, path: str) -> httpx.Response:
-        url = f"{self.endpoint.base_url}{path}"
-        with http_errors(url, self.timeout_s):
+        with http_errors(self.endpoint.base_url, self.timeout_s):
             response = await self._client.get(path)
         check_auth(response, self._had_key)
         return response

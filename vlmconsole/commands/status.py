@@ -1,0 +1,160 @@
+"""`vlmconsole status SERVER`: what the server is and what it is doing, as text or JSON.
+
+Exit code: 0 healthy, 1 answered but unhealthy (/health not 200), 2 unusable
+(unreachable, refused key, not vLLM, bad address). With `--watch` it keeps
+going through failures and picks up when the server is back.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+EXIT_HEALTHY, EXIT_UNHEALTHY, EXIT_UNUSABLE = 0, 1, 2
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Adds the status command's arguments."""
+    parser.add_argument("server", help="HOST:PORT, :PORT, or a URL (with or without /v1)")
+    parser.add_argument(
+        "--watch",
+        type=float,
+        metavar="SECONDS",
+        help="refresh every SECONDS until interrupted (or --count times)",
+    )
+    parser.add_argument("--count", type=int, metavar="N", help="with --watch: stop after N")
+    parser.add_argument("--json", action="store_true", help="JSON (one object a line)")
+    parser.add_argument("--api-key", help="bearer token (default: VLLM_API_KEY, OPENAI_API_KEY)")
+    parser.add_argument("--timeout", type=float, metavar="S", help="seconds per HTTP answer")
+    parser.add_argument(
+        "--sample",
+        type=float,
+        default=1.0,
+        metavar="S",
+        help="without --watch: seconds between the two scrapes that give rates (0: one scrape)",
+    )
+    parser.add_argument(
+        "--latency-window",
+        type=float,
+        default=60.0,
+        metavar="S",
+        help="seconds of history for latency percentiles (default 60)",
+    )
+
+
+@dataclass
+class _Frame:
+    code: int
+    text_error: str | None
+
+
+def run(args: argparse.Namespace) -> int:
+    """Runs `status`; returns the exit code."""
+    from vlmconsole.settings import SettingsError, load_settings
+    from vlmconsole.sources.endpoint import parse_endpoint
+    from vlmconsole.sources.errors import EndpointError
+
+    try:
+        settings = load_settings(api_key=args.api_key, timeout_s=args.timeout)
+        endpoint = parse_endpoint(args.server)
+    except (SettingsError, EndpointError) as error:
+        print(f"vlmconsole: {error}", file=sys.stderr)
+        return EXIT_UNUSABLE
+    if args.watch is not None and args.watch <= 0:
+        print("vlmconsole: --watch needs a number of seconds above 0", file=sys.stderr)
+        return EXIT_UNUSABLE
+    try:
+        return asyncio.run(_status(args, endpoint, settings))
+    except KeyboardInterrupt:
+        return EXIT_HEALTHY
+
+
+async def _status(args: argparse.Namespace, endpoint: object, settings: object) -> int:
+    from rich.console import Console
+    from rich.live import Live
+
+    from vlmconsole.model.metrics import MetricsHistory
+    from vlmconsole.model.server_stats import derive_stats, scopes
+    from vlmconsole.settings import Settings
+    from vlmconsole.sources.endpoint import Endpoint
+    from vlmconsole.sources.errors import SourceError
+    from vlmconsole.sources.observer import Observer
+    from vlmconsole.views.status_json import status_dict
+    from vlmconsole.views.status_view import status_view
+
+    assert isinstance(endpoint, Endpoint) and isinstance(settings, Settings)
+    console = Console(highlight=False)
+    observer = Observer(endpoint, settings.api_key, settings.timeout_s)
+    history = MetricsHistory(keep_s=max(args.latency_window, 10.0) + 5.0)
+    live: Live | None = None
+    if args.watch and not args.json and console.is_terminal:
+        live = Live(console=console, auto_refresh=False, transient=False)
+        live.start()
+
+    def now_text() -> str:
+        return datetime.now(UTC).isoformat(timespec="seconds")
+
+    async def tick() -> _Frame:
+        try:
+            observation = await observer.observe()
+        except SourceError as error:
+            return _Frame(EXIT_UNUSABLE, str(error))
+        history.add(observation.snapshot)
+        stats = [
+            derive_stats(history, scope, latency_window_s=args.latency_window)
+            for scope in scopes(observation.snapshot)
+        ]
+        code = EXIT_HEALTHY if observation.info.healthy else EXIT_UNHEALTHY
+        if args.json:
+            print(json.dumps(status_dict(observation.info, stats, now_text())), flush=True)
+        elif live is not None:
+            live.update(status_view(observation.info, stats), refresh=True)
+        else:
+            if args.watch:
+                console.rule(now_text())
+            console.print(status_view(observation.info, stats))
+        return _Frame(code, None)
+
+    def report(frame: _Frame) -> None:
+        if frame.text_error is None:
+            return
+        if args.json:
+            print(json.dumps({"time": now_text(), "url": str(endpoint), "error": frame.text_error}))
+        elif live is not None:
+            live.update(f"{now_text()}  {frame.text_error}  (retrying)", refresh=True)
+        else:
+            print(f"vlmconsole: {frame.text_error}", file=sys.stderr, flush=True)
+
+    try:
+        if args.watch is None:
+            if args.sample > 0:
+                try:
+                    history.add((await observer.observe()).snapshot)
+                except SourceError as error:
+                    report(_Frame(EXIT_UNUSABLE, str(error)))
+                    return EXIT_UNUSABLE
+                await asyncio.sleep(args.sample)
+            frame = await tick()
+            report(frame)
+            return frame.code
+        frame = _Frame(EXIT_HEALTHY, None)
+        done = 0
+        next_at = time.monotonic()
+        while args.count is None or done < args.count:
+            frame = await tick()
+            report(frame)
+            done += 1
+            if args.count is not None and done >= args.count:
+                break
+            next_at += args.watch
+            await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+        return frame.code
+    finally:
+        if live is not None:
+            live.stop()
+        await observer.aclose()

@@ -1,0 +1,61 @@
+"""Watches one vLLM server: identity once, then health, load and /metrics on each tick."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from vlmconsole.model.server_info import ServerInfo
+from vlmconsole.model.snapshot import MetricsSnapshot
+from vlmconsole.settings import ApiKey
+from vlmconsole.sources.endpoint import Endpoint
+from vlmconsole.sources.metrics import MetricsSource
+from vlmconsole.sources.server import ServerSource
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """What one tick saw: the server's identity and health, and its metrics."""
+
+    info: ServerInfo
+    snapshot: MetricsSnapshot
+
+
+class Observer:
+    """Polls one server. Version and models are read once, and again after any failure
+    (the server that comes back may be another one)."""
+
+    def __init__(
+        self,
+        endpoint: Endpoint,
+        api_key: ApiKey | None,
+        timeout_s: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.endpoint = endpoint
+        self.server = ServerSource(endpoint, api_key, timeout_s)
+        self.metrics = MetricsSource(endpoint, api_key, timeout_s, clock)
+        self._identity: ServerInfo | None = None
+
+    async def aclose(self) -> None:
+        """Closes the HTTP connections."""
+        await asyncio.gather(self.server.aclose(), self.metrics.aclose())
+
+    async def observe(self) -> Observation:
+        """Returns this tick's observation; raises a SourceError when the server fails us."""
+        try:
+            if self._identity is None:
+                self._identity = await self.server.info()
+                info = self._identity
+                snapshot = await self.metrics.scrape()
+            else:
+                (healthy, detail), load, snapshot = await asyncio.gather(
+                    self.server.health(), self.server.load(), self.metrics.scrape()
+                )
+                info = replace(self._identity, healthy=healthy, health_detail=detail, load=load)
+        except BaseException:
+            self._identity = None
+            raise
+        return Observation(info, snapshot)

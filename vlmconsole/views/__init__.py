@@ -1,0 +1,1 @@
+"""Renderings of model values shared by the headless commands and the console."""
