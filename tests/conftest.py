@@ -11,6 +11,8 @@ import pytest
 from tests.support.real_vllm import REPO, RealVllmServer, free_port
 
 ARTIFACTS = REPO / "test-artifacts"
+E2E_API_KEY = "sk-e2e-d0c5b2a1-never-shown"
+"""The session server runs with --api-key, as production servers often do."""
 
 
 @pytest.fixture(scope="session")
@@ -22,7 +24,7 @@ def vllm_server(
     Its log is copied to test-artifacts/ when any test of the session failed.
     """
     log_path = tmp_path_factory.mktemp("vllm-server") / "server.log"
-    server = RealVllmServer(port=free_port(), log_path=log_path)
+    server = RealVllmServer(port=free_port(), log_path=log_path, api_key=E2E_API_KEY)
     server.start()
     try:
         took_s = server.wait_healthy()

@@ -35,7 +35,9 @@ def test_version_is_0_32_0(vllm_server: RealVllmServer) -> None:
 def test_models_lists_the_served_model_with_its_max_model_len(
     vllm_server: RealVllmServer,
 ) -> None:
-    models = httpx.get(f"{vllm_server.base_url}/v1/models", timeout=10).json()["data"]
+    headers = {"Authorization": f"Bearer {vllm_server.api_key}"}
+    response = httpx.get(f"{vllm_server.base_url}/v1/models", headers=headers, timeout=10)
+    models = response.json()["data"]
     assert [m["id"] for m in models] == [vllm_server.model]
     assert models[0]["max_model_len"] == MAX_MODEL_LEN
     assert models[0]["root"].endswith("tiny-idefics3")
@@ -48,7 +50,9 @@ def test_streamed_image_turn_returns_usage_and_metrics_count_its_prompt(
     data_url = "data:image/png;base64," + base64.b64encode(png).decode()
     before = prompt_tokens_total(vllm_server.base_url)
 
-    client = OpenAI(base_url=f"{vllm_server.base_url}/v1", api_key="unused", max_retries=0)
+    client = OpenAI(
+        base_url=f"{vllm_server.base_url}/v1", api_key=vllm_server.api_key, max_retries=0
+    )
     stream = client.chat.completions.create(
         model=vllm_server.model,
         messages=[

@@ -60,6 +60,8 @@ class RealVllmServer:
     port: int
     log_path: Path
     extra_args: tuple[str, ...] = ()
+    api_key: str | None = None
+    """When set, the server is started with --api-key and /v1/* need it."""
     extra_env: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen[bytes] | None = None
 
@@ -95,6 +97,7 @@ class RealVllmServer:
             "--limit-mm-per-prompt",
             json.dumps({"image": 64}),
             "--enable-prompt-tokens-details",
+            *(("--api-key", self.api_key) if self.api_key else ()),
             *self.extra_args,
         ]
 
