@@ -7,7 +7,7 @@ import math
 import pytest
 
 from tests.support.fixtures import metrics_page, snapshot
-from vlmconsole.model.snapshot import NotPrometheusText, NoVllmMetrics, parse_metrics
+from vlmconsole.model.snapshot import MetricsParser, NotPrometheusText, NoVllmMetrics, parse_metrics
 
 
 def test_real_page_has_every_metric_the_console_reads() -> None:
@@ -98,3 +98,28 @@ def test_a_page_that_is_not_prometheus_text_is_refused(body: str) -> None:
 def test_a_page_without_vllm_metrics_says_so(body: str) -> None:
     with pytest.raises(NoVllmMetrics, match="vLLM"):
         parse_metrics(body, 0.0)
+
+
+def test_parser_reuses_unchanged_families_and_still_equals_a_fresh_parse(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import vlmconsole.model.snapshot as snapshot_module
+
+    parsed_blocks: list[str] = []
+    real_parse_block = snapshot_module._parse_block
+
+    def counting(block: str) -> list[tuple[str, dict[str, str], float]]:
+        parsed_blocks.append(block)
+        return real_parse_block(block)
+
+    monkeypatch.setattr(snapshot_module, "_parse_block", counting)
+    parser = MetricsParser()
+    rest, after = metrics_page("vllm-0.32.0-rest"), metrics_page("vllm-0.32.0-after")
+    parser.parse(rest, 0.0)
+    first_round = len(parsed_blocks)
+    again = parser.parse(rest, 1.0)
+    assert len(parsed_blocks) == first_round, "an unchanged page parses nothing again"
+    changed = parser.parse(after, 2.0)
+    assert 0 < len(parsed_blocks) - first_round < first_round, "only changed families"
+    assert again == parse_metrics(rest, 1.0)
+    assert changed == parse_metrics(after, 2.0)

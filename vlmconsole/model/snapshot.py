@@ -14,7 +14,7 @@ from types import MappingProxyType
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from vlmconsole.model.vllm_names import SAMPLE_ROLES
+from vlmconsole.model.vllm_names import METRICS, SAMPLE_ROLES
 
 LabelSet = tuple[tuple[str, str], ...]
 """A series' labels, sorted by name, without `le`."""
@@ -57,6 +57,121 @@ class MetricsSnapshot:
         return key in self.values or key in self.histograms
 
 
+# Names that `# HELP` and `# TYPE` lines use for the metrics we read.
+_FAMILY_NAMES = frozenset(
+    f"{name}{suffix}"
+    for metric in METRICS
+    for name in metric.names
+    for suffix in ("", "_total", "_info")
+)
+
+
+def _sample_name(line: str) -> str:
+    end = len(line)
+    for stop in ("{", " "):
+        at = line.find(stop)
+        if at != -1:
+            end = min(end, at)
+    return line[:end]
+
+
+def _lines_we_read(text: str) -> tuple[list[str], set[str], bool]:
+    """Returns the page's lines for the metrics we read, the other vLLM sample names,
+    and whether any vLLM metric was there at all.
+
+    The page is ~60 KB of which we read a fifth; prometheus-client parses only
+    what is kept, which keeps a scrape well under 10 ms.
+    """
+    kept: list[str] = []
+    other: set[str] = set()
+    seen_vllm = False
+    for line in text.splitlines():
+        if not line:
+            continue
+        if line[0] == "#":
+            parts = line.split(None, 3)
+            if len(parts) >= 3 and parts[2] in _FAMILY_NAMES:
+                kept.append(line)
+            continue
+        name = _sample_name(line)
+        if name in SAMPLE_ROLES:
+            kept.append(line)
+            seen_vllm = True
+        elif name.startswith("vllm:"):
+            seen_vllm = True
+            if not name.endswith("_created"):
+                other.add(name)
+        elif not seen_vllm and not kept:
+            kept.append(line)  # parsed only to tell "not Prometheus" from "not vLLM"
+    return kept, other, seen_vllm
+
+
+def _blocks(lines: list[str]) -> list[str]:
+    """Returns the lines grouped into one text per metric family (a block opens at # HELP)."""
+    blocks: list[str] = []
+    current: list[str] = []
+    for line in lines:
+        if line.startswith("# HELP") and current:
+            blocks.append("\n".join(current) + "\n")
+            current = []
+        current.append(line)
+    if current:
+        blocks.append("\n".join(current) + "\n")
+    return blocks
+
+
+_Sample = tuple[str, dict[str, str], float]
+
+
+def _parse_block(block: str) -> list[_Sample]:
+    try:
+        return [
+            (sample.name, sample.labels, float(sample.value))
+            for family in text_string_to_metric_families(block)
+            for sample in family.samples
+        ]
+    except (ValueError, IndexError, TypeError) as error:
+        raise NotPrometheusText(f"not Prometheus text: {error}") from error
+
+
+class MetricsParser:
+    """Parses the pages of one server, re-parsing only the metric families whose text
+    changed since the page before (an idle server's page barely changes).
+
+    Every new line still goes through prometheus-client's parser; only the
+    parsed samples of unchanged families are reused.
+    """
+
+    def __init__(self) -> None:
+        self._previous: dict[str, list[_Sample]] = {}
+
+    def parse(self, text: str, scraped_at_s: float) -> MetricsSnapshot:
+        """Returns the snapshot of a page scraped at `scraped_at_s` (see parse_metrics)."""
+        lines, other, seen_vllm = _lines_we_read(text)
+        if not seen_vllm:
+            _parse_block("\n".join(lines) + "\n")  # raises when it is not Prometheus text
+            raise NoVllmMetrics("the page has no vllm: metrics (is this a vLLM server?)")
+        parsed: dict[str, list[_Sample]] = {}
+        samples: list[_Sample] = []
+        for block in _blocks(lines):
+            found = self._previous.get(block)
+            if found is None:
+                found = _parse_block(block)
+            parsed[block] = found
+            samples.extend(found)
+        self._previous = parsed
+        return _snapshot(samples, other, scraped_at_s, len(text.encode()))
+
+
+def parse_metrics(text: str, scraped_at_s: float) -> MetricsSnapshot:
+    """Returns the snapshot of a /metrics page scraped at `scraped_at_s`.
+
+    Raises NotPrometheusText when the page does not parse, NoVllmMetrics when it
+    parses but holds no `vllm:` metric.
+    """
+    return MetricsParser().parse(text, scraped_at_s)
+
+
 def _labels(labels: Mapping[str, str]) -> LabelSet:
     return tuple(sorted((k, v) for k, v in labels.items() if k != "le"))
 
@@ -72,55 +187,37 @@ class _HistogramParts:
     count: float = 0.0
 
 
-def parse_metrics(text: str, scraped_at_s: float) -> MetricsSnapshot:
-    """Returns the snapshot of a /metrics page scraped at `scraped_at_s`.
-
-    Raises NotPrometheusText when the page does not parse, NoVllmMetrics when it
-    parses but holds no `vllm:` metric.
-    """
+def _snapshot(
+    samples: list[_Sample], other: set[str], scraped_at_s: float, page_bytes: int
+) -> MetricsSnapshot:
+    """Returns the snapshot that sorts parsed samples into our keys."""
     # rank of the vLLM name chosen for each key: the newest present wins
     chosen: dict[str, tuple[int, str]] = {}
     values: dict[str, dict[LabelSet, float]] = {}
     parts: dict[str, dict[LabelSet, _HistogramParts]] = {}
-    other: set[str] = set()
-    seen_vllm = False
-    try:
-        families = list(text_string_to_metric_families(text))
-    except (ValueError, IndexError, TypeError) as error:
-        raise NotPrometheusText(f"not Prometheus text: {error}") from error
-    for family in families:
-        for sample in family.samples:
-            name = sample.name
-            if not name.startswith("vllm:"):
-                continue
-            seen_vllm = True
-            role = SAMPLE_ROLES.get(name)
-            if role is None:
-                if not name.endswith("_created"):
-                    other.add(name)
-                continue
-            best = chosen.get(role.key)
-            if best is not None and best[0] < role.rank:
-                continue  # a newer name for this key is already in use
-            if best is not None and best[0] > role.rank:
-                values.pop(role.key, None)  # an older name came first: drop it
-                parts.pop(role.key, None)
-            chosen[role.key] = (role.rank, role.vllm_name)
-            labels = _labels(sample.labels)
-            value = float(sample.value)
-            if role.role == "value":
-                series = values.setdefault(role.key, {})
-                series[labels] = series.get(labels, 0.0) + value
-                continue
-            hist = parts.setdefault(role.key, {}).setdefault(labels, _HistogramParts())
-            if role.role == "bucket":
-                hist.buckets[_parse_le(sample.labels["le"])] = value
-            elif role.role == "sum":
-                hist.sum = value
-            else:
-                hist.count = value
-    if not seen_vllm:
-        raise NoVllmMetrics("the page has no vllm: metrics (is this a vLLM server?)")
+    for name, sample_labels, value in samples:
+        role = SAMPLE_ROLES.get(name)
+        if role is None:
+            continue
+        best = chosen.get(role.key)
+        if best is not None and best[0] < role.rank:
+            continue  # a newer name for this key is already in use
+        if best is not None and best[0] > role.rank:
+            values.pop(role.key, None)  # an older name came first: drop it
+            parts.pop(role.key, None)
+        chosen[role.key] = (role.rank, role.vllm_name)
+        labels = _labels(sample_labels)
+        if role.role == "value":
+            series = values.setdefault(role.key, {})
+            series[labels] = series.get(labels, 0.0) + value
+            continue
+        hist = parts.setdefault(role.key, {}).setdefault(labels, _HistogramParts())
+        if role.role == "bucket":
+            hist.buckets[_parse_le(sample_labels["le"])] = value
+        elif role.role == "sum":
+            hist.sum = value
+        else:
+            hist.count = value
     histograms = {
         key: MappingProxyType(
             {
@@ -135,6 +232,6 @@ def parse_metrics(text: str, scraped_at_s: float) -> MetricsSnapshot:
         values=MappingProxyType({k: MappingProxyType(v) for k, v in values.items()}),
         histograms=MappingProxyType(histograms),
         vllm_names=MappingProxyType({key: name for key, (_rank, name) in chosen.items()}),
-        page_bytes=len(text.encode()),
+        page_bytes=page_bytes,
         other_names=frozenset(other),
     )

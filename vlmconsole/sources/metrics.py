@@ -6,10 +6,10 @@ import time
 from collections.abc import Callable
 
 from vlmconsole.model.snapshot import (
+    MetricsParser,
     MetricsSnapshot,
     NotPrometheusText,
     NoVllmMetrics,
-    parse_metrics,
 )
 from vlmconsole.settings import ApiKey
 from vlmconsole.sources.endpoint import Endpoint
@@ -33,6 +33,7 @@ class MetricsSource:
         self._clock = clock
         self._had_key = api_key is not None
         self._client = make_client(endpoint, api_key, timeout_s)
+        self._parser = MetricsParser()
 
     async def aclose(self) -> None:
         """Closes the HTTP connections."""
@@ -54,7 +55,7 @@ class MetricsSource:
         text = await self.fetch_text()
         scraped_at_s = self._clock()
         try:
-            return parse_metrics(text, scraped_at_s)
+            return self._parser.parse(text, scraped_at_s)
         except NotPrometheusText as error:
             raise BadResponse(self.url, f"not Prometheus text ({error})") from None
         except NoVllmMetrics as error:

@@ -24,6 +24,8 @@ def per_second(value: float | None, unit: str = "/s") -> str:
     """Returns a rate, such as `1,561 tok/s` or `0.10/s`."""
     if value is None:
         return NO_DATA
+    if value == 0:
+        return f"0 {unit}".replace(" /s", "/s")
     if abs(value) >= 100:
         return f"{value:,.0f} {unit}".replace(" /s", "/s")
     return f"{value:.2f} {unit}".replace(" /s", "/s")
