@@ -1,0 +1,142 @@
+"""A multi-turn screenshot conversation and the window policies over its old images.
+
+Which messages go out next is a pure function of the session: `next_messages`.
+Images are referred to by id (their content hash); the sources turn ids into
+URLs. A window policy drops old images, never text: a turn whose image left
+the window keeps its words and the assistant's reply.
+
+Policies:
+- `none`: every image stays (the prefix only grows: the prefix cache hits all of it).
+- `slide:N`: the last N image turns keep their images. Each new turn drops the
+  oldest image, which changes every later prefix-cache block: the whole window
+  is prefilled (and re-encoded) again each turn.
+- `chunk:N`: when a new image would make N+1, the oldest half of the window is
+  dropped at once; between drops the prefix only grows, so it stays cached.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+DEFAULT_SYSTEM_PROMPT = (
+    "You are looking at a sequence of screenshots from one screen. "
+    "Describe what changed and what to do next."
+)
+
+
+class PolicyError(ValueError):
+    """A window policy that cannot be read; the message shows the accepted forms."""
+
+
+@dataclass(frozen=True, slots=True)
+class WindowPolicy:
+    """How many past images stay in the conversation: `none`, `slide:N` or `chunk:N`."""
+
+    kind: str = "none"
+    size: int = 0
+
+    def __str__(self) -> str:
+        return self.kind if self.kind == "none" else f"{self.kind}:{self.size}"
+
+    @classmethod
+    def parse(cls, text: str) -> WindowPolicy:
+        """Returns the policy `text` names, or raises PolicyError."""
+        text = text.strip().lower()
+        if text == "none":
+            return cls()
+        kind, _, size = text.partition(":")
+        if kind not in ("slide", "chunk") or not size.isdigit() or int(size) < 1:
+            raise PolicyError(f"{text!r} is not a window policy: use none, slide:N or chunk:N")
+        if kind == "chunk" and int(size) < 2:
+            raise PolicyError("chunk:N needs N of 2 or more (it drops half the window at once)")
+        return cls(kind, int(size))
+
+    def window_start(self, image_turns: int) -> int:
+        """Returns the index of the oldest image turn kept when there are `image_turns`."""
+        if self.kind == "none":
+            return 0
+        if self.kind == "slide":
+            return max(0, image_turns - self.size)
+        start = 0
+        for count in range(1, image_turns + 1):
+            if count - start > self.size:
+                start += max(1, self.size // 2)
+        return start
+
+
+@dataclass(frozen=True, slots=True)
+class ImageRef:
+    """One image in the conversation: its id (content hash) and where it came from."""
+
+    image_id: str
+    label: str
+    """A path or `synthetic:WxH#seed`, for people; never the bytes."""
+
+
+@dataclass(frozen=True, slots=True)
+class UserTurn:
+    """What the user sends in one turn: words and screenshots."""
+
+    text: str
+    images: tuple[ImageRef, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Exchange:
+    """A finished turn: what was sent and the assistant's reply."""
+
+    user: UserTurn
+    reply: str
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One message to send: a role, its words and the ids of its images, in order."""
+
+    role: str
+    text: str
+    image_ids: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    """A conversation: a fixed system block, then finished exchanges, oldest first."""
+
+    system_prompt: str = DEFAULT_SYSTEM_PROMPT
+    policy: WindowPolicy = field(default_factory=WindowPolicy)
+    exchanges: tuple[Exchange, ...] = ()
+
+    def with_exchange(self, user: UserTurn, reply: str) -> Session:
+        """Returns the session with one more finished exchange."""
+        return Session(self.system_prompt, self.policy, (*self.exchanges, Exchange(user, reply)))
+
+    def with_policy(self, policy: WindowPolicy) -> Session:
+        """Returns the session under another window policy (from the next turn on)."""
+        return Session(self.system_prompt, policy, self.exchanges)
+
+
+def kept_image_turns(session: Session, next_turn: UserTurn) -> set[int]:
+    """Returns the indexes (over exchanges, then the next turn) whose images are sent."""
+    turns = [exchange.user for exchange in session.exchanges] + [next_turn]
+    with_images = [i for i, turn in enumerate(turns) if turn.images]
+    start = session.policy.window_start(len(with_images))
+    return set(with_images[start:])
+
+
+def next_messages(session: Session, next_turn: UserTurn) -> list[Message]:
+    """Returns the messages to send for `next_turn`: system, history, then the new turn."""
+    kept = kept_image_turns(session, next_turn)
+    messages = [Message("system", session.system_prompt)]
+    for index, exchange in enumerate(session.exchanges):
+        images = exchange.user.images if index in kept else ()
+        messages.append(Message("user", exchange.user.text, tuple(i.image_id for i in images)))
+        messages.append(Message("assistant", exchange.reply))
+    own = len(session.exchanges)
+    images = next_turn.images if own in kept else ()
+    messages.append(Message("user", next_turn.text, tuple(i.image_id for i in images)))
+    return messages
+
+
+def images_sent(messages: list[Message]) -> int:
+    """Returns how many images the messages carry."""
+    return sum(len(m.image_ids) for m in messages)

@@ -1,0 +1,215 @@
+"""Per-turn measurements and where the time to first token went.
+
+Definitions (as GuideLLM and AIPerf measure; see ../shared/DESIGN.md):
+- TTFT: from just before the request is sent to the first chunk carrying
+  content, reasoning content or tool calls (a role-only first chunk is not a token).
+- Decode rate: (completion_tokens - 1) / (last content chunk - first), tokens
+  from usage, never from chunk counts; not measured below 2 tokens.
+- ITL: (last - first) / (tokens - 1). TPOT: (e2e - TTFT) / (tokens - 1).
+- The server's view of a turn comes from vLLM's per-request metrics when the
+  response carries them, else from the deltas of its histogram `_sum`s across
+  the turn, valid only when this was the only request in flight.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class StreamTimes:
+    """Clock readings (seconds, one monotonic clock) of one streamed reply."""
+
+    sent_at_s: float
+    first_token_at_s: float | None
+    last_token_at_s: float | None
+    done_at_s: float
+    content_chunks: int
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """Token counts the server reported for one request."""
+
+    prompt_tokens: int
+    completion_tokens: int
+    cached_tokens: int | None
+    """From prompt_tokens_details; None when the server does not report it."""
+    image_tokens: int | None
+    """All image tokens of the request (vLLM's prompt_tokens_details.multimodal_tokens)."""
+
+    @property
+    def new_tokens(self) -> int | None:
+        """Returns the prompt tokens that were not served from the prefix cache."""
+        return None if self.cached_tokens is None else self.prompt_tokens - self.cached_tokens
+
+    @property
+    def cached_fraction(self) -> float | None:
+        """Returns the share of the prompt served from cache, 0..1."""
+        if self.cached_tokens is None or self.prompt_tokens <= 0:
+            return None
+        return self.cached_tokens / self.prompt_tokens
+
+
+@dataclass(frozen=True, slots=True)
+class ServerView:
+    """The server's own account of one request, in seconds."""
+
+    ttft_s: float
+    """From arrival (histograms) or from scheduling (per-request metrics)."""
+    queue_s: float
+    prefill_s: float | None
+    decode_s: float | None
+    source: str
+    """"per-request metrics" or "histogram deltas"."""
+
+
+@dataclass(frozen=True, slots=True)
+class TtftBreakdown:
+    """Where the client's TTFT went; the parts add up to `client_ttft_s`."""
+
+    client_ttft_s: float
+    client_transport_s: float
+    """Client TTFT minus server TTFT: sending the body, the network, the client."""
+    preprocessing_s: float
+    """Server TTFT minus queue and prefill: mostly image decoding and the processor."""
+    queue_s: float
+    prefill_s: float
+
+    def parts(self) -> dict[str, float]:
+        """Returns the parts by name, in the order they happen."""
+        return {
+            "client + transport": self.client_transport_s,
+            "server preprocessing": self.preprocessing_s,
+            "queue": self.queue_s,
+            "prefill": self.prefill_s,
+        }
+
+
+def ttft_s(times: StreamTimes) -> float | None:
+    """Returns the time to first token, or None when no token came."""
+    if times.first_token_at_s is None:
+        return None
+    return times.first_token_at_s - times.sent_at_s
+
+
+def decode_rate(times: StreamTimes, completion_tokens: int) -> float | None:
+    """Returns decoded tokens per second after the first; None below 2 tokens."""
+    if completion_tokens < 2 or times.first_token_at_s is None or times.last_token_at_s is None:
+        return None
+    span = times.last_token_at_s - times.first_token_at_s
+    return (completion_tokens - 1) / span if span > 0 else None
+
+
+def itl_s(times: StreamTimes, completion_tokens: int) -> float | None:
+    """Returns the mean inter-token latency; None below 2 tokens."""
+    if completion_tokens < 2 or times.first_token_at_s is None or times.last_token_at_s is None:
+        return None
+    return (times.last_token_at_s - times.first_token_at_s) / (completion_tokens - 1)
+
+
+def tpot_s(times: StreamTimes, completion_tokens: int) -> float | None:
+    """Returns time per output token after the first, over the whole reply."""
+    first = ttft_s(times)
+    if completion_tokens < 2 or first is None:
+        return None
+    return (times.done_at_s - times.sent_at_s - first) / (completion_tokens - 1)
+
+
+def breakdown(client_ttft_s: float, server: ServerView) -> TtftBreakdown | None:
+    """Returns where the client's TTFT went, or None when the server's view lacks prefill."""
+    if server.prefill_s is None:
+        return None
+    return TtftBreakdown(
+        client_ttft_s=client_ttft_s,
+        client_transport_s=client_ttft_s - server.ttft_s,
+        preprocessing_s=server.ttft_s - server.queue_s - server.prefill_s,
+        queue_s=server.queue_s,
+        prefill_s=server.prefill_s,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class HistogramSums:
+    """The counts and `_sum`s of vLLM's per-request histograms at one scrape."""
+
+    requests: float
+    """e2e_request_latency_seconds count: requests finished."""
+    ttft_s: float
+    queue_s: float | None
+    prefill_s: float | None
+    decode_s: float | None
+    prompt_tokens: float
+
+
+def server_view_from_sums(
+    before: HistogramSums, after: HistogramSums, prompt_tokens: int, in_flight_before: float
+) -> tuple[ServerView | None, str | None]:
+    """Returns the server's view of one request from histogram deltas, or why not.
+
+    Valid only when nothing else ran: nothing in flight before, exactly one
+    request finished in between, and the prompt tokens counted are ours.
+    """
+    finished = after.requests - before.requests
+    if in_flight_before > 0 or finished > 1:
+        return None, "other requests were in flight: the server's histograms mix them"
+    if finished < 1:
+        return None, "the server's metrics did not count this request yet"
+    if after.prompt_tokens - before.prompt_tokens != prompt_tokens:
+        return None, "other traffic moved the server's token counters"
+
+    def delta(a: float | None, b: float | None) -> float | None:
+        return None if a is None or b is None else b - a
+
+    return (
+        ServerView(
+            ttft_s=after.ttft_s - before.ttft_s,
+            queue_s=delta(before.queue_s, after.queue_s) or 0.0,
+            prefill_s=delta(before.prefill_s, after.prefill_s),
+            decode_s=delta(before.decode_s, after.decode_s),
+            source="histogram deltas",
+        ),
+        None,
+    )
+
+
+def server_view_from_request_metrics(metrics: Mapping[str, object]) -> ServerView | None:
+    """Returns the view vLLM's --enable-per-request-metrics gives, or None if incomplete."""
+
+    def seconds(key: str) -> float | None:
+        value = metrics.get(key)
+        return float(value) / 1000 if isinstance(value, int | float) else None
+
+    ttft = seconds("time_to_first_token_ms")
+    if ttft is None:
+        return None
+    return ServerView(
+        ttft_s=ttft,
+        queue_s=seconds("queue_time_ms") or 0.0,
+        prefill_s=None,
+        decode_s=seconds("generation_time_ms"),
+        source="per-request metrics",
+    )
+
+
+def new_image_tokens(
+    request_image_ids: Sequence[str],
+    new_image_ids: Sequence[str],
+    request_image_tokens: int,
+    known: Mapping[str, int],
+) -> dict[str, int] | None:
+    """Returns the token cost of each new image, from the request's image token total.
+
+    Images already sent in earlier turns have known costs; what is left of the
+    total belongs to the new images, split evenly. None when it cannot be told
+    (an image of unknown cost that is not new).
+    """
+    if not new_image_ids:
+        return {}
+    old = [i for i in request_image_ids if i not in new_image_ids]
+    if any(i not in known for i in old):
+        return None
+    left = request_image_tokens - sum(known[i] for i in old)
+    share, extra = divmod(left, len(new_image_ids))
+    return {image_id: share + (1 if n < extra else 0) for n, image_id in enumerate(new_image_ids)}

@@ -1,0 +1,115 @@
+"""One turn as the journal keeps it: what was sent, what came back, what it cost.
+
+Records hold paths and hashes of images, never their bytes, and never an API key.
+`to_json` / `from_json` are the journal's line format (JSON Lines).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from vlmconsole.model.timing import ServerView, TtftBreakdown
+
+RECORD_VERSION = 1
+
+
+@dataclass(frozen=True, slots=True)
+class ImageInfo:
+    """An image as records name it: where it came from, its hash and size."""
+
+    label: str
+    sha256: str
+    width: int
+    height: int
+    bytes_sent: int
+    tokens: int | None = None
+    """Prompt tokens this image cost, when known."""
+
+
+@dataclass(frozen=True, slots=True)
+class TurnRecord:
+    """One finished or failed turn."""
+
+    run_id: str
+    policy: str
+    turn: int
+    """1-based, within the run."""
+    started_at: str
+    """Wall-clock ISO 8601 time the turn started."""
+    status: str
+    """"ok" or "failed"."""
+    model: str
+    transport: str
+    error: str | None = None
+    new_images: tuple[ImageInfo, ...] = ()
+    images_in_request: int = 0
+    request_bytes: int | None = None
+    prep_s: float | None = None
+    """Building the request: messages, image URLs, the JSON body."""
+    ttft_s: float | None = None
+    decode_tok_s: float | None = None
+    itl_s: float | None = None
+    tpot_s: float | None = None
+    e2e_s: float | None = None
+    prompt_tokens: int | None = None
+    cached_tokens: int | None = None
+    new_tokens: int | None = None
+    completion_tokens: int | None = None
+    image_tokens_in_request: int | None = None
+    new_image_tokens: int | None = None
+    """Tokens this turn's own images added."""
+    image_tokens_source: str | None = None
+    """"server" (vLLM's multimodal_tokens) or "derived (prompt growth)"."""
+    server: ServerView | None = None
+    server_note: str | None = None
+    """Why the server's view is missing, when it is."""
+    breakdown: TtftBreakdown | None = None
+    reply: str = ""
+    """The assistant's words (for a failed turn, what was received before it failed)."""
+    version: int = RECORD_VERSION
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """Returns True for a turn that finished."""
+        return self.status == "ok"
+
+    @property
+    def cached_fraction(self) -> float | None:
+        """Returns the share of the prompt served from the prefix cache, 0..1."""
+        if self.cached_tokens is None or not self.prompt_tokens:
+            return None
+        return self.cached_tokens / self.prompt_tokens
+
+
+def _finite(value: Any) -> Any:
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_finite(v) for v in value]
+    return value
+
+
+def to_json(record: TurnRecord) -> dict[str, Any]:
+    """Returns the record as JSON-ready data (one journal line)."""
+    data: dict[str, Any] = _finite(dataclasses.asdict(record))
+    return data
+
+
+def from_json(data: dict[str, Any]) -> TurnRecord:
+    """Returns the record a journal line holds; unknown keys go to `extra`."""
+    names = {f.name for f in dataclasses.fields(TurnRecord)}
+    known = {k: v for k, v in data.items() if k in names}
+    extra = {k: v for k, v in data.items() if k not in names}
+    known["new_images"] = tuple(ImageInfo(**image) for image in known.get("new_images", ()))
+    if known.get("server") is not None:
+        known["server"] = ServerView(**known["server"])
+    if known.get("breakdown") is not None:
+        known["breakdown"] = TtftBreakdown(**known["breakdown"])
+    known["extra"] = {**known.get("extra", {}), **extra}
+    return TurnRecord(**known)
