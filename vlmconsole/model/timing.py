@@ -16,6 +16,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from vlmconsole.model.metrics import Scope, scope_histogram, scope_value
+from vlmconsole.model.snapshot import MetricsSnapshot
+
 
 @dataclass(frozen=True, slots=True)
 class StreamTimes:
@@ -141,6 +144,37 @@ class HistogramSums:
     prefill_s: float | None
     decode_s: float | None
     prompt_tokens: float
+
+
+def histogram_sums(snapshot: MetricsSnapshot) -> HistogramSums | None:
+    """Returns the per-request histogram counts and sums of a scrape, or None if absent."""
+    every = Scope()
+    e2e = scope_histogram(snapshot, "e2e", every)
+    ttft = scope_histogram(snapshot, "ttft", every)
+    prompt = scope_value(snapshot, "prompt_tokens", every)
+    if e2e is None or ttft is None or prompt is None:
+        return None
+
+    def total(key: str) -> float | None:
+        found = scope_histogram(snapshot, key, every)
+        return None if found is None else found.sum
+
+    return HistogramSums(
+        requests=e2e.count,
+        ttft_s=ttft.sum,
+        queue_s=total("queue"),
+        prefill_s=total("prefill"),
+        decode_s=total("decode"),
+        prompt_tokens=prompt,
+    )
+
+
+def in_flight(snapshot: MetricsSnapshot) -> float:
+    """Returns the requests running or waiting at a scrape (0 when not reported)."""
+    every = Scope()
+    return (scope_value(snapshot, "running", every) or 0.0) + (
+        scope_value(snapshot, "waiting", every) or 0.0
+    )
 
 
 def server_view_from_sums(

@@ -51,6 +51,9 @@ class TurnRecord:
     """Building the request: messages, image URLs, the JSON body."""
     ttft_s: float | None = None
     decode_tok_s: float | None = None
+    """Client side: from chunk arrival times (bursty when the client or network buffers)."""
+    server_decode_tok_s: float | None = None
+    """Server side: (tokens - 1) / the server's decode time, when it reported one."""
     itl_s: float | None = None
     tpot_s: float | None = None
     e2e_s: float | None = None

@@ -1,0 +1,153 @@
+"""How images reach the server: data URLs, a loopback URL server, or file:// paths.
+
+- `base64` (default): a data URL, built once per image and reused as is.
+- `url`: an HTTP server on 127.0.0.1 that the console starts, serving only the
+  images it was given, each under an unguessable path; the request carries a
+  short URL and vLLM fetches the bytes (it must run on this machine).
+- `file`: a file:// URL, for servers started with --allowed-local-media-path;
+  converted images are written once into the session folder.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from pathlib import Path
+from typing import Protocol
+
+from aiohttp import web
+
+from vlmconsole.sources.errors import SourceError
+from vlmconsole.sources.images import ImageAsset
+
+TRANSPORTS = ("base64", "url", "file")
+
+
+class TransportError(SourceError):
+    """A transport that cannot be used as asked."""
+
+
+class ImageTransport(Protocol):
+    """Turns an image into the URL a chat request carries."""
+
+    name: str
+
+    async def start(self) -> None:
+        """Gets ready (the url transport starts its server)."""
+
+    async def aclose(self) -> None:
+        """Releases what start() took."""
+
+    def url_for(self, asset: ImageAsset) -> str:
+        """Returns the image's URL; the same URL every time for the same image."""
+        ...
+
+
+class DataUrlTransport:
+    """base64 data URLs, each built once."""
+
+    name = "base64"
+
+    def __init__(self) -> None:
+        self._urls: dict[str, str] = {}
+
+    async def start(self) -> None:
+        """Nothing to start."""
+
+    async def aclose(self) -> None:
+        """Forgets the built URLs."""
+        self._urls.clear()
+
+    def url_for(self, asset: ImageAsset) -> str:
+        """Returns the image as a data URL (built on first use, then reused)."""
+        url = self._urls.get(asset.sha256)
+        if url is None:
+            url = f"data:{asset.mime};base64,{base64.b64encode(asset.data).decode('ascii')}"
+            self._urls[asset.sha256] = url
+        return url
+
+
+class LoopbackUrlTransport:
+    """Serves the session's images on 127.0.0.1 under unguessable paths."""
+
+    name = "url"
+
+    def __init__(self) -> None:
+        self._by_path: dict[str, ImageAsset] = {}
+        self._paths: dict[str, str] = {}
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+
+    async def _serve(self, request: web.Request) -> web.StreamResponse:
+        asset = self._by_path.get(request.path)
+        if asset is None:
+            return web.Response(status=404)
+        return web.Response(body=asset.data, content_type=asset.mime)
+
+    async def start(self) -> None:
+        """Starts the server on a free loopback port."""
+        app = web.Application()
+        app.router.add_get("/{tail:.*}", self._serve)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = self._runner.addresses[0][1]
+
+    async def aclose(self) -> None:
+        """Stops the server."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    def url_for(self, asset: ImageAsset) -> str:
+        """Returns http://127.0.0.1:PORT/<random>/<sha256><suffix>."""
+        if self._runner is None:
+            raise TransportError("the url transport's server is not running: start() it first")
+        path = self._paths.get(asset.sha256)
+        if path is None:
+            path = f"/{secrets.token_urlsafe(18)}/{asset.sha256}{asset.suffix}"
+            self._paths[asset.sha256] = path
+            self._by_path[path] = asset
+        return f"http://127.0.0.1:{self.port}{path}"
+
+
+class FileUrlTransport:
+    """file:// URLs; images that were converted are written once into `folder`."""
+
+    name = "file"
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._urls: dict[str, str] = {}
+
+    async def start(self) -> None:
+        """Creates the folder for converted images."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+
+    async def aclose(self) -> None:
+        """Nothing to release; the written files stay with the session."""
+
+    def url_for(self, asset: ImageAsset) -> str:
+        """Returns file:///... of the image's exact bytes."""
+        url = self._urls.get(asset.sha256)
+        if url is None:
+            path = asset.path
+            if path is None or not path.exists() or path.read_bytes() != asset.data:
+                path = self.folder / f"{asset.sha256}{asset.suffix}"
+                if not path.exists():
+                    path.write_bytes(asset.data)
+            url = path.resolve().as_uri()
+            self._urls[asset.sha256] = url
+        return url
+
+
+def make_transport(name: str, session_folder: Path) -> ImageTransport:
+    """Returns the transport called `name`; raises TransportError for an unknown one."""
+    if name == "base64":
+        return DataUrlTransport()
+    if name == "url":
+        return LoopbackUrlTransport()
+    if name == "file":
+        return FileUrlTransport(session_folder / "images")
+    raise TransportError(f"{name!r} is not a transport: use one of {', '.join(TRANSPORTS)}")

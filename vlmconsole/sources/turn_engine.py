@@ -1,0 +1,277 @@
+"""The turn engine: sends screenshot turns into a growing chat and records each one.
+
+One engine is one run: one server, one model, one window policy, one
+transport, one journal. `send` builds the next request from the session
+(a pure function of it), scrapes /metrics before and after so the server's own
+histograms tell its side of the turn, streams the reply, and journals the
+record before it returns: a finished turn is on disk before the next starts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from vlmconsole.model.session import ImageRef, Session, UserTurn, WindowPolicy, next_messages
+from vlmconsole.model.snapshot import MetricsSnapshot
+from vlmconsole.model.timing import (
+    breakdown,
+    decode_rate,
+    histogram_sums,
+    in_flight,
+    itl_s,
+    new_image_tokens,
+    server_view_from_request_metrics,
+    server_view_from_sums,
+    tpot_s,
+    ttft_s,
+)
+from vlmconsole.model.turn_record import TurnRecord
+from vlmconsole.settings import ApiKey
+from vlmconsole.sources.chat import ChatOutcome, ChatSource
+from vlmconsole.sources.endpoint import Endpoint
+from vlmconsole.sources.errors import SourceError
+from vlmconsole.sources.image_transport import ImageTransport
+from vlmconsole.sources.images import ImageAsset
+from vlmconsole.sources.journal import Journal
+from vlmconsole.sources.metrics import MetricsSource
+
+COUNT_WAIT_S = 2.0
+"""How long to wait for the server's histograms to count a finished request."""
+
+
+@dataclass(frozen=True, slots=True)
+class RunConfig:
+    """What one run sends: to whom, how, and under which window policy."""
+
+    run_id: str
+    model: str
+    policy: WindowPolicy
+    max_tokens: int = 64
+    system_prompt: str | None = None
+    server_view: bool = True
+    """Scrape /metrics around each turn for the server's side of it."""
+    extra_body: dict[str, Any] | None = None
+
+
+class TurnEngine:
+    """Runs the turns of one run and journals each."""
+
+    def __init__(
+        self,
+        endpoint: Endpoint,
+        api_key: ApiKey | None,
+        config: RunConfig,
+        transport: ImageTransport,
+        journal: Journal,
+        stall_timeout_s: float = 120.0,
+        wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.config = config
+        self.transport = transport
+        self.journal = journal
+        self.chat = ChatSource(endpoint, api_key, stall_timeout_s)
+        self.metrics = (
+            MetricsSource(endpoint, api_key, timeout_s=5.0) if config.server_view else None
+        )
+        session = Session(policy=config.policy)
+        if config.system_prompt is not None:
+            session = Session(config.system_prompt, config.policy)
+        self.session = session
+        self.turns = 0
+        self._assets: dict[str, ImageAsset] = {}
+        self._image_tokens: dict[str, int] = {}
+        self._last_ok: TurnRecord | None = None
+        self._wall_clock = wall_clock
+
+    async def start(self) -> None:
+        """Starts the transport (the url transport's server)."""
+        await self.transport.start()
+
+    async def aclose(self) -> None:
+        """Closes connections and the transport; the journal stays open for its owner."""
+        await self.chat.aclose()
+        if self.metrics is not None:
+            await self.metrics.aclose()
+        await self.transport.aclose()
+
+    def set_policy(self, policy: WindowPolicy) -> None:
+        """Applies another window policy from the next turn on."""
+        self.session = self.session.with_policy(policy)
+        self.config = RunConfig(**{**_fields(self.config), "policy": policy})
+
+    def _payload(self, messages: list[Any]) -> list[dict[str, Any]]:
+        payload: list[dict[str, Any]] = []
+        for message in messages:
+            if not message.image_ids:
+                payload.append({"role": message.role, "content": message.text})
+                continue
+            parts: list[dict[str, Any]] = []
+            if message.text:
+                parts.append({"type": "text", "text": message.text})
+            for image_id in message.image_ids:
+                url = self.transport.url_for(self._assets[image_id])
+                parts.append({"type": "image_url", "image_url": {"url": url}})
+            payload.append({"role": message.role, "content": parts})
+        return payload
+
+    async def _scrape(self) -> tuple[MetricsSnapshot | None, str | None]:
+        if self.metrics is None:
+            return None, "the server's view was not asked for"
+        try:
+            return await self.metrics.scrape(), None
+        except SourceError as error:
+            return None, f"the server's /metrics could not be read ({error})"
+
+    async def _scrape_counted(self, before: MetricsSnapshot) -> MetricsSnapshot | None:
+        """Returns a scrape taken once the server counted the request (or the last one tried)."""
+        start_sums = histogram_sums(before)
+        deadline = time.monotonic() + COUNT_WAIT_S
+        after: MetricsSnapshot | None = None
+        while True:
+            after, _ = await self._scrape()
+            sums = histogram_sums(after) if after is not None else None
+            if sums is None or start_sums is None or sums.requests > start_sums.requests:
+                return after
+            if time.monotonic() > deadline:
+                return after
+            await asyncio.sleep(0.05)
+
+    def record_failure(self, text: str, error: str) -> TurnRecord:
+        """Journals a turn that could not be sent (such as an unreadable image); returns it."""
+        self.turns += 1
+        record = TurnRecord(
+            run_id=self.config.run_id,
+            policy=str(self.config.policy),
+            turn=self.turns,
+            started_at=self._wall_clock().isoformat(timespec="milliseconds"),
+            status="failed",
+            model=self.config.model,
+            transport=self.transport.name,
+            error=error,
+            reply="",
+            extra={"text": text},
+        )
+        self.journal.append(record)
+        return record
+
+    async def send(
+        self,
+        text: str,
+        images: list[ImageAsset],
+        on_text: Callable[[str], None] | None = None,
+    ) -> TurnRecord:
+        """Sends one turn; returns its record, already on disk. Failures are records too."""
+        self.turns += 1
+        started_at = self._wall_clock().isoformat(timespec="milliseconds")
+        prep_start = time.perf_counter()
+        for asset in images:
+            self._assets[asset.sha256] = asset
+        user = UserTurn(text, tuple(ImageRef(a.sha256, a.label) for a in images))
+        messages = next_messages(self.session, user)
+        payload = self._payload(messages)
+        prep_s = time.perf_counter() - prep_start
+        request_ids = [i for m in messages for i in m.image_ids]
+        before, note = await self._scrape()
+        outcome = await self.chat.stream(
+            self.config.model, payload, self.config.max_tokens, on_text, self.config.extra_body
+        )
+        after = await self._scrape_counted(before) if before is not None else None
+        record = self._record(started_at, images, request_ids, prep_s, outcome, before, after, note)
+        self.journal.append(record)
+        if record.ok:
+            self.session = self.session.with_exchange(user, outcome.reply)
+            self._last_ok = record
+        return record
+
+    def _record(
+        self,
+        started_at: str,
+        images: list[ImageAsset],
+        request_ids: list[str],
+        prep_s: float,
+        outcome: ChatOutcome,
+        before: MetricsSnapshot | None,
+        after: MetricsSnapshot | None,
+        note: str | None,
+    ) -> TurnRecord:
+        usage = outcome.usage
+        times = outcome.times
+        completion = usage.completion_tokens if usage else 0
+        new_ids = list(dict.fromkeys(a.sha256 for a in images))
+        tokens_by_image: dict[str, int] | None = None
+        source: str | None = None
+        if usage is not None and usage.image_tokens is not None:
+            tokens_by_image = new_image_tokens(
+                request_ids, new_ids, usage.image_tokens, self._image_tokens
+            )
+            source = "server"
+        elif usage is not None and self._last_ok is not None and new_ids and len(new_ids) == 1:
+            last = self._last_ok
+            if last.prompt_tokens is not None and last.completion_tokens is not None:
+                grown = usage.prompt_tokens - last.prompt_tokens - last.completion_tokens
+                tokens_by_image = {new_ids[0]: grown}
+                source = "derived (prompt growth, includes this turn's words)"
+        if tokens_by_image and outcome.error is None:
+            self._image_tokens.update(tokens_by_image)
+        server = None
+        parts = None
+        first = ttft_s(times)
+        if usage is not None and before is not None and after is not None:
+            start_sums, end_sums = histogram_sums(before), histogram_sums(after)
+            if start_sums is not None and end_sums is not None:
+                server, note = server_view_from_sums(
+                    start_sums, end_sums, usage.prompt_tokens, in_flight(before)
+                )
+            else:
+                note = "the server does not export the per-request histograms"
+            if server is not None and first is not None:
+                parts = breakdown(first, server)
+        if outcome.request_metrics is not None:
+            per_request = server_view_from_request_metrics(outcome.request_metrics)
+            server = per_request or server
+        new_tokens = sum(tokens_by_image.values()) if tokens_by_image else None
+        server_decode = None
+        if server is not None and server.decode_s and completion >= 2:
+            server_decode = (completion - 1) / server.decode_s
+        return TurnRecord(
+            run_id=self.config.run_id,
+            policy=str(self.config.policy),
+            turn=self.turns,
+            started_at=started_at,
+            status="ok" if outcome.error is None else "failed",
+            model=self.config.model,
+            transport=self.transport.name,
+            error=outcome.error,
+            new_images=tuple(
+                a.info(tokens_by_image.get(a.sha256) if tokens_by_image else None) for a in images
+            ),
+            images_in_request=len(request_ids),
+            request_bytes=outcome.request_bytes,
+            prep_s=prep_s,
+            ttft_s=first,
+            decode_tok_s=decode_rate(times, completion),
+            server_decode_tok_s=server_decode,
+            itl_s=itl_s(times, completion),
+            tpot_s=tpot_s(times, completion),
+            e2e_s=times.done_at_s - times.sent_at_s,
+            prompt_tokens=usage.prompt_tokens if usage else None,
+            cached_tokens=usage.cached_tokens if usage else None,
+            new_tokens=usage.new_tokens if usage else None,
+            completion_tokens=usage.completion_tokens if usage else None,
+            image_tokens_in_request=usage.image_tokens if usage else None,
+            new_image_tokens=new_tokens,
+            image_tokens_source=source,
+            server=server,
+            server_note=None if server is not None else note,
+            breakdown=parts,
+            reply=outcome.reply,
+        )
+
+
+def _fields(config: RunConfig) -> dict[str, Any]:
+    return {name: getattr(config, name) for name in RunConfig.__dataclass_fields__}
