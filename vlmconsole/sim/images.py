@@ -130,7 +130,7 @@ def decode_data_url(url: str) -> bytes:
     if match["mime"] and not match["mime"].startswith("image/"):
         raise BadImage(f"Failed to load image: a data URL of {match['mime']}, not an image")
     try:
-        return base64.b64decode(match["data"], validate=True)
+        return base64.b64decode(re.sub(r"\s+", "", match["data"]), validate=True)
     except (binascii.Error, ValueError) as error:
         raise BadImage(f"Failed to load image: invalid base64 data ({error})") from error
 
@@ -141,7 +141,11 @@ def loopback_url(url: str) -> str:
     Raises BadImage for any other scheme or host, before any connection is made,
     with the message vLLM gives under `--allowed-media-domains`.
     """
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as error:
+        raise BadImage(f"Failed to load image: bad URL {url!r} ({error})") from error
     if parts.scheme not in ("http", "https"):
         raise BadImage(f"Failed to load image: unsupported URL scheme {parts.scheme!r}")
     host = parts.hostname or ""
@@ -157,6 +161,6 @@ def loopback_url(url: str) -> str:
             f"Input URL domain: {host}"
         )
     if host == "localhost":
-        netloc = "127.0.0.1" + (f":{parts.port}" if parts.port else "")
+        netloc = "127.0.0.1" + (f":{port}" if port else "")
         return parts._replace(netloc=netloc).geturl()
     return url

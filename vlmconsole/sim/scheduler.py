@@ -17,7 +17,9 @@ from dataclasses import dataclass
 
 from vlmconsole.sim import tokens
 from vlmconsole.sim.config import SimConfig
+from vlmconsole.sim.images import TOKENS_PER_TILE
 from vlmconsole.sim.kv_cache import KvCache, extend_block_hashes
+from vlmconsole.sim.mm_cache import EncoderCache
 from vlmconsole.sim.sequence import EngineRequest, Seq, Status
 
 
@@ -74,6 +76,8 @@ class Scheduler:
     def __init__(self, config: SimConfig) -> None:
         self.config = config
         self.cache = KvCache(config.num_blocks, config.block_size)
+        largest_image = 17 * TOKENS_PER_TILE  # 4x4 tiles and the global one
+        self.encoder_cache = EncoderCache(max(config.max_num_batched_tokens, largest_image))
         self.waiting: deque[Seq] = deque()
         self.running: list[Seq] = []
 
@@ -108,7 +112,8 @@ class Scheduler:
             overlaps = span.offset < start + num_tokens and span.offset + span.length > start
             if overlaps and index not in seq.encoded:
                 seq.encoded.add(index)
-                tiles += span.tiles
+                if self.encoder_cache.encode(span.identity, span.tiles * TOKENS_PER_TILE):
+                    tiles += span.tiles
         return tiles
 
     def _preempt(self, seq: Seq) -> None:

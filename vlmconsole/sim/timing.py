@@ -27,11 +27,13 @@ deltas of the `/metrics` histogram sums around it):
   ITL was 5.3 ms. Modelled as a step costing 2.0 ms + 1.4 ms a running sequence +
   7.5e-8 s a token of context summed over them.
 
-Predicted against measured: a first 1280x720 turn 0.89 s server TTFT (measured
-0.85-0.93); turn 4 of a growing conversation (907 new tokens, 2,688 cached, 3
-cached images) 1.04 s (measured 0.96). Not modelled: vLLM's small encoder cache
-(images re-encoded after a prefix miss are charged in full; the real server was
-sometimes faster there), and CPU contention between frontend and engine.
+The simulator against the real server (server TTFT from the histogram, same
+requests): a first 1280x720 turn 0.91 s (measured 0.85-0.93); the same request
+again 0.07 s (0.04-0.09: prefix and encoder caches hit); turns 1-4 of a growing
+conversation 0.91, 0.98, 1.01, 1.07 s (0.92, 1.28, 1.07, 0.96); a window of 8
+screenshots sliding by one 4.6 s a turn (3.3 s in ../shared/DESIGN.md). Not
+modelled: CPU contention between the frontend and the engine (8 fresh images in
+one request: 7.3 s, measured 11.1 s).
 """
 
 from __future__ import annotations
