@@ -1,8 +1,9 @@
 """Synthetic screenshots: deterministic, byte-distinct PNGs that look like a desktop.
 
 Used by `bench --synthetic WxH`, the demo and the tests. Each seed gives other
-bytes (so the server's multimodal and prefix caches cannot carry over between
-runs), the same seed gives the same bytes.
+pixels (so the server's multimodal and prefix caches cannot carry over between
+runs), the same seed gives the same bytes. Lines of real glyphs and a photo-like
+panel keep the PNG about as large as a real desktop screenshot (~150 KB at 720p).
 """
 
 from __future__ import annotations
@@ -42,13 +43,33 @@ def synthetic_screenshot(width: int, height: int, seed: int) -> bytes:
         x1 = min(width - 1, x0 + rng.randrange(8, max(9, width // 2)))
         y1 = min(height - bar, y0 + rng.randrange(8, max(9, height // 2)))
         draw.rectangle((x0, y0, x1, y1), fill=rng.choice(_PALETTE), outline=(0, 0, 0))
-    line_height = max(6, height // 60)
-    for row in range(bar * 2, height - bar * 2, line_height * 2):  # lines of "text"
+    # a photo-like panel: noise does not compress, as photos and video frames don't
+    panel_w, panel_h = max(8, width // 5), max(8, height // 5)
+    noise = Image.frombytes("RGB", (panel_w, panel_h), rng.randbytes(panel_w * panel_h * 3))
+    image.paste(noise, (width - panel_w - bar, bar * 2))
+    words = [
+        "File",
+        "Edit",
+        "View",
+        "Run",
+        "error:",
+        "warning",
+        "OK",
+        "Cancel",
+        "tokens",
+        "latency",
+        "cache",
+        "server",
+        "request",
+        "0.32.0",
+        "images",
+        "turn",
+        "screen",
+    ]
+    for row in range(bar * 2, height - bar * 2, 14):  # lines of text
         x = rng.randrange(4, max(5, width // 8))
-        while x < width - 20:
-            word = rng.randrange(4, max(5, width // 20))
-            draw.rectangle((x, row, x + word, row + line_height), fill=rng.choice(_PALETTE))
-            x += word + rng.randrange(4, 12)
+        line = " ".join(rng.choice(words) for _ in range(rng.randrange(3, 14)))
+        draw.text((x, row), line, fill=rng.choice(_PALETTE))
     draw.text((4, 1), f"vlmconsole synthetic screenshot {seed}", fill=(255, 255, 255))
     out = io.BytesIO()
     image.save(out, format="PNG")
