@@ -20,6 +20,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "vlmconsole.commands.status",
         "print what a vLLM server is and what it is doing (--watch, --json)",
     ),
+    "bench": (
+        "vlmconsole.commands.bench",
+        "push screenshot turns headless, once per window policy, and export the timings",
+    ),
 }
 
 

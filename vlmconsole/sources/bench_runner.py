@@ -1,0 +1,158 @@
+"""`vlmconsole bench`'s engine: the same turns, once per window policy, headless.
+
+Each run gets images no server cache has seen: synthetic screenshots from a
+seed unique to the run, or the given files with one pixel salted per run (vLLM
+hashes pixels, not file bytes). All runs append to one journal.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from vlmconsole.model.server_info import ServerInfo
+from vlmconsole.model.session import WindowPolicy
+from vlmconsole.model.turn_record import TurnRecord
+from vlmconsole.settings import ApiKey
+from vlmconsole.sources.endpoint import Endpoint
+from vlmconsole.sources.errors import SourceError
+from vlmconsole.sources.image_transport import make_transport
+from vlmconsole.sources.images import ImageAsset, ImageError, load_image, salted, synthetic_asset
+from vlmconsole.sources.journal import JOURNAL_NAME, Journal
+from vlmconsole.sources.server import ServerSource
+from vlmconsole.sources.turn_engine import RunConfig, TurnEngine
+
+DEFAULT_TEXT = "Screenshot {turn}: what changed, and what should happen next?"
+
+
+@dataclass(frozen=True, slots=True)
+class BenchPlan:
+    """Everything a bench needs to know."""
+
+    endpoint: Endpoint
+    api_key: ApiKey | None
+    policies: tuple[WindowPolicy, ...]
+    transport: str
+    turns: int
+    max_tokens: int
+    out_dir: Path
+    images: tuple[Path, ...] = ()
+    synthetic: tuple[int, int] | None = None
+    model: str | None = None
+    text: str = DEFAULT_TEXT
+    seed: int | None = None
+    """Base of the per-run image seeds / salts; random when None (recorded either way)."""
+    max_side: int | None = None
+    stall_timeout_s: float = 120.0
+    timeout_s: float = 5.0
+    server_view: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class BenchStart:
+    """What the bench found before its first turn."""
+
+    info: ServerInfo
+    model: str
+    seed: int
+    journal: Path
+
+
+class RunImages:
+    """The images of one run: turn n's screenshot, loaded and checked once."""
+
+    def __init__(self, plan: BenchPlan, salt: int) -> None:
+        self.plan = plan
+        self.salt = salt
+        self._loaded: dict[Path, ImageAsset] = {}
+
+    def for_turn(self, turn: int) -> ImageAsset:
+        """Returns turn `turn`'s (1-based) image; raises ImageError for a bad file."""
+        if self.plan.synthetic is not None:
+            width, height = self.plan.synthetic
+            return synthetic_asset(width, height, self.salt * 100_000 + turn)
+        path = self.plan.images[(turn - 1) % len(self.plan.images)]
+        asset = self._loaded.get(path)
+        if asset is None:
+            asset = salted(load_image(path, self.plan.max_side), self.salt)
+            self._loaded[path] = asset
+        return asset
+
+
+async def prepare(plan: BenchPlan) -> BenchStart:
+    """Returns the server's identity and the model to use; raises SourceError if unusable."""
+    source = ServerSource(plan.endpoint, plan.api_key, plan.timeout_s)
+    try:
+        info = await source.info()
+    finally:
+        await source.aclose()
+    if not info.models:
+        raise SourceError(f"{plan.endpoint} serves no model (empty /v1/models)")
+    names = [card.id for card in info.models]
+    model = plan.model or names[0]
+    if model not in names:
+        raise SourceError(f"{plan.endpoint} does not serve {model!r}; it serves {', '.join(names)}")
+    seed = plan.seed if plan.seed is not None else secrets.randbelow(1_000_000)
+    return BenchStart(info, model, seed, plan.out_dir / JOURNAL_NAME)
+
+
+async def run_bench(
+    plan: BenchPlan,
+    start: BenchStart,
+    on_record: Callable[[TurnRecord], None],
+    on_run: Callable[[int, WindowPolicy], None] | None = None,
+) -> list[TurnRecord]:
+    """Runs every policy's turns in order; returns all records (each journaled as it ended)."""
+    journal = Journal(start.journal)
+    records: list[TurnRecord] = []
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    try:
+        for index, policy in enumerate(plan.policies):
+            if on_run is not None:
+                on_run(index, policy)
+            salt = start.seed + index
+            config = RunConfig(
+                run_id=f"{stamp}-{index + 1}-{policy}",
+                model=start.model,
+                policy=policy,
+                max_tokens=plan.max_tokens,
+                server_view=plan.server_view,
+            )
+            transport = make_transport(plan.transport, plan.out_dir)
+            engine = TurnEngine(
+                plan.endpoint, plan.api_key, config, transport, journal, plan.stall_timeout_s
+            )
+            images = RunImages(plan, salt)
+            await engine.start()
+            try:
+                for turn in range(1, plan.turns + 1):
+                    text = plan.text.format(turn=turn)
+                    try:
+                        asset = images.for_turn(turn)
+                    except ImageError as error:
+                        record = engine.record_failure(text, str(error))
+                    else:
+                        record = await engine.send(text, [asset])
+                    records.append(record)
+                    on_record(record)
+            finally:
+                await engine.aclose()
+    finally:
+        journal.close()
+    return records
+
+
+def policies_from(text: str) -> tuple[WindowPolicy, ...]:
+    """Returns the policies of a comma-separated list such as `none,slide:8,chunk:8`."""
+    return tuple(WindowPolicy.parse(part) for part in text.split(",") if part.strip())
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """Returns (width, height) from `WxH`; raises ValueError saying the accepted form."""
+    width, sep, height = text.lower().partition("x")
+    if not sep or not width.isdigit() or not height.isdigit():
+        raise ValueError(f"{text!r} is not a size: use WxH, such as 1280x720")
+    return int(width), int(height)
