@@ -60,7 +60,10 @@ class JournalContents:
 def read_journal(path: Path) -> JournalContents:
     """Returns the journal's records; unreadable lines are skipped and named."""
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        # split on "\n" only: a reply may hold U+2028 and the like, which splitlines() splits on
+        lines = path.read_text(encoding="utf-8").split("\n")
+        while lines and not lines[-1]:
+            lines.pop()
     except FileNotFoundError:
         raise JournalError(f"no journal at {path}") from None
     except OSError as error:

@@ -1,0 +1,1 @@
+"""Tests of the session exports: CSV, JSON Lines, the HTML report."""

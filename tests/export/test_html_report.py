@@ -1,0 +1,110 @@
+"""The HTML report: one self-contained file, escaped data, three charts, every turn."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from html import escape
+from pathlib import Path
+
+from tests.export.builders import failed_turn, session
+from tests.export.html_check import read_report, summary_rows, turn_rows
+from vlmconsole.export.html_report import html_report, write_html_report
+from vlmconsole.model.turn_record import ImageInfo
+
+META = {
+    "server": "http://gpu-box:8000",
+    "vLLM version": "0.9.1",
+    "model": "Qwen/Qwen2.5-VL-3B-Instruct",
+    "date": "2025-05-01",
+}
+ATTACK = "<script>alert(1)</script>"
+
+
+def test_report_is_well_formed_with_three_charts_and_every_policy(tmp_path: Path) -> None:
+    path = write_html_report(session(), tmp_path / "report.html", "Screenshots", META)
+    text = path.read_text(encoding="utf-8")
+    reader = read_report(text)
+    assert reader.problems == [] and reader.open == []
+    assert reader.svgs == 3 and text.count("<svg") == 3
+    for policy in ("none", "slide:4", "chunk:4"):
+        assert policy in text
+    for value in META.values():
+        assert escape(value) in text
+
+
+def test_summary_table_by_hand() -> None:
+    rows = summary_rows(read_report(html_report(session(), "t", {})))
+    assert [row["policy"] for row in rows] == ["none", "slide:4", "chunk:4"]
+    first = rows[0]
+    assert (first["turns ok"], first["turns failed"]) == ("2", "1")
+    assert (first["mean TTFT (s)"], first["last TTFT (s)"]) == ("0.600", "0.700")
+    assert first["mean cached"] == "25.0%" and first["mean decode (tok/s)"] == "21.5"
+    assert first["image tokens / image"] == "833.3"
+
+
+def test_a_run_where_every_turn_failed_is_reported() -> None:
+    failed = [failed_turn("r3", "chunk:4", n, "timed out after 60 s") for n in (1, 2)]
+    reader = read_report(html_report(failed, "t", {}))
+    assert reader.problems == [] and reader.svgs == 3
+    [summary] = summary_rows(reader)
+    assert (summary["turns ok"], summary["turns failed"], summary["mean TTFT (s)"]) == (
+        "0",
+        "2",
+        "–",
+    )
+    turns = turn_rows(reader)
+    assert [row["reply / error"] for row in turns] == ["timed out after 60 s"] * 2
+    assert all(row["status"] == "failed" and row["TTFT (s)"] == "–" for row in turns)
+
+
+def test_breakdown_shows_its_four_parts() -> None:
+    turns = turn_rows(read_report(html_report(session(), "t", {})))
+    second = next(row for row in turns if row["run"] == "none" and row["turn"] == "2")
+    parts = ("client + transport (s)", "server preprocessing (s)", "queue (s)", "prefill (s)")
+    assert [second[name] for name in parts] == ["0.100", "0.200", "0.050", "0.350"]
+    assert second["TTFT (s)"] == "0.700" and second["cached"] == "50.0%"
+    assert second["new images"] == "shot-2.png, shot-3.png"
+    first = next(row for row in turns if row["run"] == "none" and row["turn"] == "1")
+    assert [first[name] for name in parts] == ["–"] * 4
+    assert first["decode (tok/s)"] == "25.0"  # the server's rate wins over the client's
+
+
+def test_record_and_meta_text_is_escaped() -> None:
+    records = session()
+    records[0] = replace(records[0], new_images=(ImageInfo(ATTACK, "d" * 64, 1, 1, 1),))
+    records[2] = replace(records[2], error=ATTACK)
+    records[3] = replace(records[3], policy=ATTACK, reply=ATTACK)
+    text = html_report(records, ATTACK, {"note": ATTACK, ATTACK: "x"})
+    assert ATTACK not in text
+    assert "<script" not in text.lower()
+    assert escape(ATTACK) in text
+    reader = read_report(text)
+    assert reader.problems == [] and "script" not in reader.tags
+
+
+def test_nothing_loads_from_the_net() -> None:
+    text = html_report(session(), "Screenshots", META)
+    own = text.replace(escape(META["server"]), "")
+    assert "http://" not in own and "https://" not in own
+    assert re.search(r"(src|href)\s*=|url\(|@import|xlink:href", own, re.IGNORECASE) is None
+    assert "<link" not in own and "<script" not in own
+
+
+def test_credentials_in_meta_are_dropped() -> None:
+    meta = {
+        **META,
+        "api_key": "sk-live-123",
+        "Auth-Token": "tok-456",
+        "client_secret": "shh-789",
+        "OPENAI_API_KEY": "sk-999",
+    }
+    text = html_report(session(), "t", meta)
+    for value in ("sk-live-123", "tok-456", "shh-789", "sk-999", "api_key", "Auth-Token"):
+        assert value not in text
+    assert "Qwen/Qwen2.5-VL-3B-Instruct" in text
+
+
+def test_no_records_still_make_a_report() -> None:
+    reader = read_report(html_report([], "empty", {}))
+    assert reader.problems == [] and reader.svgs == 3

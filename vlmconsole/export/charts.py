@@ -1,0 +1,149 @@
+"""The report's charts: pygal XY line charts, one line a run, as inline SVG.
+
+Nothing in the SVG loads from the net: pygal's JavaScript is off (`js=[]`), its
+config script, comments (which carry pygal's URLs) and the XML namespace
+declaration are removed, and text colours follow the page (`currentColor`), so
+the charts read in light and dark pages. Failed turns and missing values are
+skipped; a chart with no point says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from xml.etree import ElementTree
+
+import pygal
+from pygal.style import Style
+
+from vlmconsole.export.safe import strip_control
+from vlmconsole.export.summary import Run, decode_rate_tok_s
+from vlmconsole.model.turn_record import TurnRecord
+
+Point = tuple[float, float]
+
+_STYLE = Style(
+    background="transparent",
+    plot_background="transparent",
+    foreground="currentColor",
+    foreground_strong="currentColor",
+    foreground_subtle="rgba(128, 128, 128, 0.5)",
+    font_family="ui-monospace, Menlo, Consolas, 'Liberation Mono', monospace",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Chart:
+    """One rendered chart: an id for the page, a caption, and the SVG markup."""
+
+    chart_id: str
+    caption: str
+    svg: str
+
+
+def _offline(root: ElementTree.Element) -> ElementTree.Element:
+    """Returns the SVG tree without scripts, comments and the namespace declaration."""
+    # Inline SVG in HTML needs no xmlns; dropping it leaves no URL in the page.
+    root.attrib.pop("xmlns", None)
+    for parent in list(root.iter()):
+        for child in list(parent):
+            # Comments and processing instructions have a function, not a name, as tag.
+            if not isinstance(child.tag, str) or child.tag == "script":
+                parent.remove(child)
+    return root
+
+
+def render_xy(
+    chart_id: str,
+    title: str,
+    x_title: str,
+    y_title: str,
+    series: Sequence[tuple[str, Sequence[Point]]],
+    y_range: tuple[float, float] | None = None,
+) -> str:
+    """Returns the SVG markup of an XY chart with one line a series, no XML declaration."""
+    chart = pygal.XY(
+        title=title,
+        x_title=x_title,
+        y_title=y_title,
+        style=_STYLE,
+        js=[],
+        disable_xml_declaration=True,
+        legend_at_bottom=True,
+        truncate_legend=40,
+        include_x_axis=True,
+        dots_size=3,
+        height=420,
+        range=y_range,
+        no_data_text="no finished turn",
+    )
+    # A fixed id (pygal draws a random one) scopes the chart's CSS and keeps reports stable.
+    chart.uuid = chart_id
+    chart.add_xml_filter(_offline)
+    for label, points in series:
+        chart.add(strip_control(label), list(points))
+    svg: str = chart.render(is_unicode=True)
+    return svg
+
+
+def _points(
+    run: Run, x: Callable[[TurnRecord], float | None], y: Callable[[TurnRecord], float | None]
+) -> list[Point]:
+    """Returns the (x, y) of the run's finished turns that have both, in turn order."""
+    found: list[Point] = []
+    for record in run.records:
+        x_value, y_value = x(record), y(record)
+        if record.ok and x_value is not None and y_value is not None:
+            found.append((float(x_value), float(y_value)))
+    return found
+
+
+def _context(record: TurnRecord) -> float | None:
+    return None if record.prompt_tokens is None else float(record.prompt_tokens)
+
+
+def report_charts(runs: Sequence[Run], labels: dict[str, str]) -> list[Chart]:
+    """Returns the three report charts: TTFT and decode rate against context, cache by turn."""
+
+    def series(
+        x: Callable[[TurnRecord], float | None], y: Callable[[TurnRecord], float | None]
+    ) -> list[tuple[str, list[Point]]]:
+        return [(labels[run.run_id], _points(run, x, y)) for run in runs]
+
+    context = "context tokens (prompt_tokens)"
+    return [
+        Chart(
+            "ttft",
+            "Time to first token against context",
+            render_xy(
+                "ttft",
+                "TTFT against context",
+                context,
+                "TTFT (s)",
+                series(_context, lambda r: r.ttft_s),
+            ),
+        ),
+        Chart(
+            "decode",
+            "Decode rate against context (the server's rate when it reported one)",
+            render_xy(
+                "decode",
+                "Decode rate against context",
+                context,
+                "decode rate (tok/s)",
+                series(_context, decode_rate_tok_s),
+            ),
+        ),
+        Chart(
+            "cache",
+            "Share of the prompt served from the prefix cache, by turn",
+            render_xy(
+                "cache",
+                "Cached fraction by turn",
+                "turn",
+                "cached fraction (0..1)",
+                series(lambda r: float(r.turn), lambda r: r.cached_fraction),
+                y_range=(0.0, 1.0),
+            ),
+        ),
+    ]

@@ -1,0 +1,195 @@
+"""The session report: one self-contained HTML file (inline CSS and SVG, nothing from the net).
+
+A header with the title and metadata, a summary table a run, three pygal
+charts, then every turn with its TTFT breakdown; failed turns show their error.
+Everything taken from records or metadata is data and is escaped.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+
+from vlmconsole.export.charts import report_charts
+from vlmconsole.export.files import write_text_file
+from vlmconsole.export.report_css import REPORT_CSS
+from vlmconsole.export.safe import excerpt, safe_meta, strip_control
+from vlmconsole.export.summary import (
+    Run,
+    decode_rate_tok_s,
+    group_runs,
+    run_labels,
+    summarize,
+)
+from vlmconsole.model.turn_record import TurnRecord
+
+REPLY_EXCERPT_CHARS = 80
+BREAKDOWN_PARTS = ("client + transport", "server preprocessing", "queue", "prefill")
+"""The breakdown's column headings, as `TtftBreakdown.parts()` names them."""
+
+
+def esc(text: object) -> str:
+    """Returns outside text as HTML text: controls removed, markup characters escaped."""
+    return html.escape(strip_control(str(text)), quote=True)
+
+
+def fmt(value: float | int | None, digits: int = 3) -> str:
+    """Returns a number for a table cell (`digits` decimals for floats), or "–" for None."""
+    if value is None:
+        return "–"
+    if isinstance(value, int):
+        return str(value)
+    return f"{value:.{digits}f}"
+
+
+def percent(fraction: float | None) -> str:
+    """Returns a 0..1 fraction as a percentage with one decimal, or "–" for None."""
+    return "–" if fraction is None else f"{fraction * 100:.1f}%"
+
+
+def _row(cells: Iterable[str], css_class: str = "") -> str:
+    attribute = f' class="{css_class}"' if css_class else ""
+    return f"<tr{attribute}>{''.join(cells)}</tr>"
+
+
+def _td(text: str, css_class: str = "") -> str:
+    """Returns a cell of already-escaped text."""
+    attribute = f' class="{css_class}"' if css_class else ""
+    return f"<td{attribute}>{text}</td>"
+
+
+def _head(names: Iterable[str]) -> str:
+    return "<thead>" + _row(f'<th scope="col">{esc(name)}</th>' for name in names) + "</thead>"
+
+
+def _header(title: str, meta: Mapping[str, str], records: Sequence[TurnRecord]) -> str:
+    runs = len({record.run_id for record in records})
+    items = "".join(f"<dt>{esc(k)}</dt><dd>{esc(v)}</dd>" for k, v in safe_meta(meta).items())
+    listing = f'<dl class="meta">{items}</dl>' if items else ""
+    counted = f"{len(records)} turns in {runs} runs"
+    return f'<header><h1>{esc(title)}</h1>{listing}<p class="note">{counted}</p></header>'
+
+
+def _summary(runs: Sequence[Run]) -> str:
+    names = (
+        "run",
+        "policy",
+        "turns ok",
+        "turns failed",
+        "mean TTFT (s)",
+        "last TTFT (s)",
+        "mean cached",
+        "mean decode (tok/s)",
+        "image tokens / image",
+    )
+    rows = []
+    for run in runs:
+        s = summarize(run)
+        failed = "failed" if s.turns_ok == 0 and s.turns_failed else ""
+        cells = (
+            _td(esc(s.run_id), "t"),
+            _td(esc(s.policy), "t"),
+            _td(fmt(s.turns_ok)),
+            _td(fmt(s.turns_failed)),
+            _td(fmt(s.mean_ttft_s)),
+            _td(fmt(s.last_ttft_s)),
+            _td(percent(s.mean_cached_fraction)),
+            _td(fmt(s.mean_decode_tok_s, 1)),
+            _td(fmt(s.image_tokens_per_image, 1)),
+        )
+        rows.append(_row(cells, failed))
+    table = f'<div class="scroll"><table>{_head(names)}<tbody>{"".join(rows)}</tbody></table></div>'
+    body = table if runs else '<p class="note">No turns recorded.</p>'
+    return f"<section><h2>Runs</h2>{body}</section>"
+
+
+def _charts(runs: Sequence[Run], labels: dict[str, str]) -> str:
+    figures = "".join(
+        f'<figure class="chart" id="{chart.chart_id}">{chart.svg}'
+        f"<figcaption>{esc(chart.caption)}</figcaption></figure>"
+        for chart in report_charts(runs, labels)
+    )
+    return f"<section><h2>Charts</h2>{figures}</section>"
+
+
+def _turn_row(record: TurnRecord, label: str) -> str:
+    parts = record.breakdown.parts() if record.breakdown is not None else {}
+    images = ", ".join(image.label for image in record.new_images)
+    if record.ok:
+        words = _td(esc(excerpt(record.reply, REPLY_EXCERPT_CHARS)), "t")
+    else:
+        words = _td(esc(record.error or "failed"), "t error")
+    cells = [
+        _td(esc(label), "t"),
+        _td(fmt(record.turn)),
+        _td(esc(record.started_at), "t"),
+        _td(esc(record.status), "t status"),
+        _td(fmt(record.prompt_tokens)),
+        _td(fmt(record.cached_tokens)),
+        _td(percent(record.cached_fraction)),
+        _td(fmt(record.new_tokens)),
+        _td(fmt(record.completion_tokens)),
+        _td(fmt(record.new_image_tokens)),
+        _td(fmt(record.images_in_request)),
+        _td(fmt(record.ttft_s)),
+        _td(fmt(decode_rate_tok_s(record), 1)),
+        _td(fmt(record.e2e_s)),
+        *(_td(fmt(parts.get(name))) for name in BREAKDOWN_PARTS),
+        _td(esc(images), "t"),
+        words,
+    ]
+    return _row(cells, "" if record.ok else "failed")
+
+
+def _turns(records: Sequence[TurnRecord], labels: dict[str, str]) -> str:
+    names = (
+        "run",
+        "turn",
+        "started",
+        "status",
+        "context tokens",
+        "cached tokens",
+        "cached",
+        "new tokens",
+        "completion tokens",
+        "new image tokens",
+        "images in request",
+        "TTFT (s)",
+        "decode (tok/s)",
+        "e2e (s)",
+        *(f"{name} (s)" for name in BREAKDOWN_PARTS),
+        "new images",
+        "reply / error",
+    )
+    groups = (
+        '<tr><th colspan="14"></th>'
+        f'<th class="group" colspan="{len(BREAKDOWN_PARTS)}">TTFT breakdown</th>'
+        '<th colspan="2"></th></tr>'
+    )
+    head = _head(names).replace("<thead>", "<thead>" + groups, 1)
+    rows = "".join(_turn_row(record, labels[record.run_id]) for record in records)
+    return (
+        "<section><h2>Turns</h2>"
+        f'<div class="scroll"><table>{head}<tbody>{rows}</tbody></table></div></section>'
+    )
+
+
+def html_report(records: Sequence[TurnRecord], title: str, meta: Mapping[str, str]) -> str:
+    """Returns the report as one HTML document; meta keys naming credentials are dropped."""
+    runs = group_runs(records)
+    labels = run_labels(runs)
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{esc(title)}</title><style>{REPORT_CSS}</style></head>"
+        f"<body><main>{_header(title, meta, records)}{_summary(runs)}"
+        f"{_charts(runs, labels)}{_turns(records, labels)}</main></body></html>\n"
+    )
+
+
+def write_html_report(
+    records: Sequence[TurnRecord], path: Path, title: str, meta: Mapping[str, str]
+) -> Path:
+    """Writes the report to `path` and returns `path`; raises ExportError on failure."""
+    return write_text_file(path, html_report(records, title, meta))
