@@ -24,7 +24,13 @@ def vllm_server(
     Its log is copied to test-artifacts/ when any test of the session failed.
     """
     log_path = tmp_path_factory.mktemp("vllm-server") / "server.log"
-    server = RealVllmServer(port=free_port(), log_path=log_path, api_key=E2E_API_KEY)
+    media = tmp_path_factory.getbasetemp()  # the file transport's images live below it
+    server = RealVllmServer(
+        port=free_port(),
+        log_path=log_path,
+        api_key=E2E_API_KEY,
+        extra_args=("--allowed-local-media-path", str(media)),
+    )
     server.start()
     try:
         took_s = server.wait_healthy()

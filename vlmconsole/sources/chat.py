@@ -59,7 +59,7 @@ def _error_message(error: Exception, had_key: bool, stall_timeout_s: float) -> s
             hint = "the API key was refused" if had_key else "the server wants an API key"
             return f"401: {hint} (--api-key or VLLM_API_KEY)"
         return f"{error.status_code} from the server: {detail}"
-    if isinstance(error, openai.APIConnectionError | _TRANSPORT_ERRORS):
+    if isinstance(error, (openai.APIConnectionError, *_TRANSPORT_ERRORS)):
         cause = error.__cause__ or error
         return f"lost the server: {cause or type(cause).__name__}"
     return f"{type(error).__name__}: {error}"

@@ -1,0 +1,31 @@
+"""Runs the real `vlmconsole` command line as a user would, for e2e tests."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from tests.support.real_vllm import RealVllmServer
+
+
+def user_env(server: RealVllmServer | None = None, key: bool = True) -> dict[str, str]:
+    """Returns the environment of a user, with the server's key in VLLM_API_KEY."""
+    env = {k: v for k, v in os.environ.items() if k not in ("VLLM_API_KEY", "OPENAI_API_KEY")}
+    if key and server is not None and server.api_key:
+        env["VLLM_API_KEY"] = server.api_key
+    return env
+
+
+def vlmconsole(
+    *args: str, server: RealVllmServer | None = None, key: bool = True, timeout_s: float = 600
+) -> subprocess.CompletedProcess[str]:
+    """Runs `vlmconsole ARGS`; returns the finished process with its output."""
+    return subprocess.run(
+        [sys.executable, "-m", "vlmconsole", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout_s,
+        env=user_env(server, key),
+        stdin=subprocess.DEVNULL,
+    )
