@@ -1,9 +1,11 @@
 """How long the simulated server takes: a cost model fitted to the real CPU test server.
 
 Calibration (vLLM 0.32.0 CPU build, the tiny random-weight Idefics3 test model,
-2 cores, `tests/support/real_vllm.py`'s arguments; one run of a throwaway script
-that sent one request at a time and read each request's server-side view from the
-deltas of the `/metrics` histogram sums around it):
+2 cores, `tests/support/real_vllm.py`'s arguments; measured by
+`benchmarks/calibrate_sim.py`, run as `.venv/bin/python benchmarks/calibrate_sim.py
+[--out FILE]`, which sends one request at a time and reads each request's
+server-side view from the deltas of the `/metrics` histogram sums around it, then
+sends the same requests to this simulator and prints both side by side):
 
 - Text-only prefill (`request_prefill_time_seconds`): 227 tokens 0.010 s, 6,111
   tokens 0.31 s, 16,291 tokens 1.80 s, 32,193 tokens 6.59 s. Fitted as

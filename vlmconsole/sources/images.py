@@ -111,7 +111,8 @@ def decode_image(
             fmt = str(image.format or "?")
             image.load()  # decodes every pixel: a truncated or corrupt file fails here
     except UnidentifiedImageError:
-        kind = "text" if raw[:64].isascii() else "data"
+        printable = all(32 <= b < 127 or b in (9, 10, 13) for b in raw[:256])
+        kind = "text" if printable else "data"
         raise ImageError(
             f"{label}: not an image (the file holds {kind} pillow cannot read)"
         ) from None

@@ -1,0 +1,183 @@
+"""The turn engine against the built-in simulator: fast checks of what e2e proves on vLLM."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.fault_proxy import FaultProxy
+from vlmconsole.model.session import WindowPolicy
+from vlmconsole.model.turn_record import TurnRecord
+from vlmconsole.settings import ApiKey
+from vlmconsole.sim.config import SimConfig
+from vlmconsole.sim.server import SimServer, run_in_thread
+from vlmconsole.sources.endpoint import parse_endpoint
+from vlmconsole.sources.image_transport import DataUrlTransport, LoopbackUrlTransport
+from vlmconsole.sources.images import synthetic_asset
+from vlmconsole.sources.journal import Journal, read_journal
+from vlmconsole.sources.turn_engine import RunConfig, TurnEngine
+
+KEY = "sim-key"
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[SimServer]:
+    with run_in_thread(SimConfig(speed=200, api_key=KEY, limit_images=8)) as server:
+        yield server
+
+
+def make_engine(
+    url: str, tmp_path: Path, policy: str = "none", key: str = KEY, **config: object
+) -> TurnEngine:
+    return TurnEngine(
+        parse_endpoint(url),
+        ApiKey(key),
+        RunConfig(
+            f"run-{policy}",
+            "vlmconsole-demo-vlm",
+            WindowPolicy.parse(policy),
+            max_tokens=8,
+            **config,
+        ),  # type: ignore[arg-type]
+        DataUrlTransport(),
+        Journal(tmp_path / "journal.jsonl"),
+        stall_timeout_s=10,
+    )
+
+
+@pytest.fixture()
+async def engine(sim: SimServer, tmp_path: Path) -> AsyncIterator[TurnEngine]:
+    made = make_engine(sim.base_url, tmp_path)
+    await made.start()
+    yield made
+    await made.aclose()
+
+
+async def run(
+    sim: SimServer, tmp_path: Path, policy: str, turns: int, seed: int
+) -> list[TurnRecord]:
+    made = make_engine(sim.base_url, tmp_path, policy)
+    await made.start()
+    records = [
+        await made.send(f"s{n}", [synthetic_asset(1280, 720, seed + n)]) for n in range(turns)
+    ]
+    await made.aclose()
+    return records
+
+
+async def test_none_hits_more_each_turn_and_every_turn_is_on_disk_first(
+    sim: SimServer, tmp_path: Path
+) -> None:
+    made = make_engine(sim.base_url, tmp_path)
+    await made.start()
+    hits = []
+    for n in range(5):
+        record = await made.send(f"s{n}", [synthetic_asset(1280, 720, 100 + n)])
+        assert [r.turn for r in read_journal(tmp_path / "journal.jsonl").records][-1] == n + 1
+        hits.append(record.cached_tokens or 0)
+        assert record.new_image_tokens == 863 and record.breakdown is not None
+    await made.aclose()
+    assert all(b > a for a, b in zip(hits, hits[1:], strict=False)), hits
+
+
+async def test_slide_breaks_the_cache_and_chunk_keeps_it_between_drops(
+    sim: SimServer, tmp_path: Path
+) -> None:
+    slide = [r.cached_tokens or 0 for r in await run(sim, tmp_path / "s", "slide:2", 6, 200)]
+    assert all(hit < 863 for hit in slide[2:]), slide
+    chunk = [r.cached_tokens or 0 for r in await run(sim, tmp_path / "c", "chunk:4", 8, 300)]
+    assert chunk[4] < 863 and chunk[6] < 863, chunk  # turns 5 and 7 drop
+    assert chunk[5] > 1726 and chunk[7] > 1726, chunk  # turns 6 and 8 grow
+
+
+async def test_url_transport_reaches_the_server(sim: SimServer, tmp_path: Path) -> None:
+    made = TurnEngine(
+        parse_endpoint(sim.base_url),
+        ApiKey(KEY),
+        RunConfig("url", "vlmconsole-demo-vlm", WindowPolicy(), max_tokens=4),
+        LoopbackUrlTransport(),
+        Journal(tmp_path / "j.jsonl"),
+    )
+    await made.start()
+    record = await made.send("via url", [synthetic_asset(1280, 720, 400)])
+    await made.aclose()
+    assert record.ok, record.error
+    assert record.request_bytes is not None and record.request_bytes < 2000
+
+
+async def test_wrong_key_fails_the_turn_with_a_401_line(sim: SimServer, tmp_path: Path) -> None:
+    made = make_engine(sim.base_url, tmp_path, key="wrong")
+    await made.start()
+    record = await made.send("hi", [])
+    await made.aclose()
+    assert record.error == "401: the API key was refused (--api-key or VLLM_API_KEY)"
+
+
+async def test_too_many_images_then_the_session_goes_on(engine: TurnEngine) -> None:
+    failed = await engine.send("nine", [synthetic_asset(64, 64, 500 + n) for n in range(9)])
+    assert failed.error is not None and failed.error.startswith("400") and "8" in failed.error
+    ok = await engine.send("one", [synthetic_asset(64, 64, 600)])
+    assert ok.ok and ok.images_in_request == 1 and ok.turn == 2
+
+
+async def test_context_overflow_is_named(tmp_path: Path) -> None:
+    with run_in_thread(SimConfig(speed=200, max_model_len=2048, num_blocks=16)) as small:
+        made = make_engine(small.base_url, tmp_path)
+        await made.start()
+        record = await made.send("three", [synthetic_asset(1280, 720, 700 + n) for n in range(3)])
+        await made.aclose()
+    assert record.error is not None and "maximum context length is 2048" in record.error
+
+
+async def test_unknown_model_is_named(sim: SimServer, tmp_path: Path) -> None:
+    made = TurnEngine(
+        parse_endpoint(sim.base_url),
+        ApiKey(KEY),
+        RunConfig("m", "no-such-model", WindowPolicy()),
+        DataUrlTransport(),
+        Journal(tmp_path / "j.jsonl"),
+    )
+    await made.start()
+    record = await made.send("hi", [])
+    await made.aclose()
+    assert record.error is not None and record.error.startswith("404")
+
+
+async def test_server_dying_mid_answer_keeps_what_came(sim: SimServer, tmp_path: Path) -> None:
+    proxy = FaultProxy(target_port=int(sim.base_url.rsplit(":", 1)[1]), cut_after_bytes=1200)
+    await proxy.start()
+    made = make_engine(f":{proxy.port}", tmp_path, server_view=False)
+    made.config = RunConfig(
+        "dies", "vlmconsole-demo-vlm", WindowPolicy(), max_tokens=64, server_view=False
+    )
+    await made.start()
+    record = await made.send("long answer please", [])
+    await made.aclose()
+    await proxy.stop()
+    assert record.error is not None and "mid-answer" in record.error and record.reply
+
+
+async def test_a_stalled_stream_times_out(sim: SimServer, tmp_path: Path) -> None:
+    proxy = FaultProxy(target_port=int(sim.base_url.rsplit(":", 1)[1]), stall_after_bytes=1200)
+    await proxy.start()
+    made = TurnEngine(
+        parse_endpoint(f":{proxy.port}"),
+        ApiKey(KEY),
+        RunConfig("stall", "vlmconsole-demo-vlm", WindowPolicy(), max_tokens=64, server_view=False),
+        DataUrlTransport(),
+        Journal(tmp_path / "j.jsonl"),
+        stall_timeout_s=0.5,
+    )
+    await made.start()
+    record = await made.send("long answer please", [])
+    await made.aclose()
+    await proxy.stop()
+    assert record.error == "the server stalled: no data for 0.5 s"
+
+
+async def test_unreadable_image_turn_is_journaled_as_failed(engine: TurnEngine) -> None:
+    record = engine.record_failure("see this", "shot.png: the file is empty")
+    assert not record.ok and record.error == "shot.png: the file is empty"
+    assert read_journal(engine.journal.path).records[-1] == record
