@@ -29,22 +29,22 @@ def sim() -> Iterator[SimServer]:
 
 
 def make_engine(
-    url: str, tmp_path: Path, policy: str = "none", key: str = KEY, **config: object
+    url: str,
+    tmp_path: Path,
+    policy: str = "none",
+    key: str = KEY,
+    max_tokens: int = 8,
+    server_view: bool = True,
 ) -> TurnEngine:
-    return TurnEngine(
-        parse_endpoint(url),
-        ApiKey(key),
-        RunConfig(
-            f"run-{policy}",
-            "vlmconsole-demo-vlm",
-            WindowPolicy.parse(policy),
-            max_tokens=8,
-            **config,
-        ),  # type: ignore[arg-type]
-        DataUrlTransport(),
-        Journal(tmp_path / "journal.jsonl"),
-        stall_timeout_s=10,
+    config = RunConfig(
+        f"run-{policy}",
+        "vlmconsole-demo-vlm",
+        WindowPolicy.parse(policy),
+        max_tokens=max_tokens,
+        server_view=server_view,
     )
+    journal = Journal(tmp_path / "journal.jsonl")
+    return TurnEngine(parse_endpoint(url), ApiKey(key), config, DataUrlTransport(), journal, 10)
 
 
 @pytest.fixture()
