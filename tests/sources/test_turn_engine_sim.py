@@ -148,10 +148,7 @@ async def test_unknown_model_is_named(sim: SimServer, tmp_path: Path) -> None:
 async def test_server_dying_mid_answer_keeps_what_came(sim: SimServer, tmp_path: Path) -> None:
     proxy = FaultProxy(target_port=int(sim.base_url.rsplit(":", 1)[1]), cut_after_bytes=1200)
     await proxy.start()
-    made = make_engine(f":{proxy.port}", tmp_path, server_view=False)
-    made.config = RunConfig(
-        "dies", "vlmconsole-demo-vlm", WindowPolicy(), max_tokens=64, server_view=False
-    )
+    made = make_engine(f":{proxy.port}", tmp_path, max_tokens=64, server_view=False)
     await made.start()
     record = await made.send("long answer please", [])
     await made.aclose()
