@@ -1,0 +1,106 @@
+"""The console's state that is not a widget's: connection, recent stats, run settings.
+
+Pure values and functions; the app holds them and widgets render them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+from vlmconsole.model.server_stats import ServerStats
+from vlmconsole.model.session import WindowPolicy
+
+
+class Link(Enum):
+    """Where the console stands with the server."""
+
+    CONNECTING = "connecting"
+    LIVE = "live"
+    LOST = "lost"
+
+
+@dataclass(frozen=True, slots=True)
+class Connection:
+    """The link to the server and how fresh the data is."""
+
+    link: Link = Link.CONNECTING
+    last_ok_at_s: float | None = None
+    """Clock reading of the last good scrape."""
+    error: str | None = None
+    """Why the last scrape failed, one line."""
+    failures: int = 0
+    """Failed scrapes in a row."""
+    retry_at_s: float | None = None
+
+    def age_s(self, now_s: float) -> float | None:
+        """Returns how old the data on screen is, or None before any good scrape."""
+        return None if self.last_ok_at_s is None else max(0.0, now_s - self.last_ok_at_s)
+
+
+def retry_delay_s(failures: int, interval_s: float, cap_s: float = 30.0) -> float:
+    """Returns the wait before the next try after `failures` failures in a row.
+
+    Doubles from the scrape interval up to `cap_s`: 1, 2, 4, 8, 16, 30, 30 ...
+    """
+    if failures <= 0:
+        return interval_s
+    return min(cap_s, interval_s * 2 ** (failures - 1))
+
+
+def connection_ok(now_s: float) -> Connection:
+    """Returns the connection after a good scrape."""
+    return Connection(Link.LIVE, now_s, None, 0, None)
+
+
+def connection_failed(
+    previous: Connection, error: str, now_s: float, interval_s: float
+) -> Connection:
+    """Returns the connection after a failed scrape, with its next try scheduled."""
+    failures = previous.failures + 1
+    return Connection(
+        Link.LOST if previous.last_ok_at_s is not None or failures > 1 else Link.CONNECTING,
+        previous.last_ok_at_s,
+        error,
+        failures,
+        now_s + retry_delay_s(failures, interval_s),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class StatsTimeline:
+    """The last `keep` derived stats, oldest first, for sparklines."""
+
+    points: tuple[ServerStats, ...] = ()
+    keep: int = 120
+
+    def add(self, stats: ServerStats) -> StatsTimeline:
+        """Returns the timeline with one more point (the oldest dropped past `keep`)."""
+        return StatsTimeline((*self.points, stats)[-self.keep :], self.keep)
+
+    def series(self, name: str) -> list[float]:
+        """Returns one ServerStats attribute over time; missing values read as 0."""
+        return [float(getattr(point, name) or 0.0) for point in self.points]
+
+    def latency_series(self, key: str, quantile: str = "p50_s") -> list[float]:
+        """Returns one latency percentile over time (such as ttft p50); missing as 0."""
+        values = []
+        for point in self.points:
+            latency = point.latency.get(key)
+            value = getattr(latency, quantile) if latency is not None else None
+            values.append(float(value or 0.0))
+        return values
+
+
+@dataclass(frozen=True, slots=True)
+class RunSettings:
+    """What the next turns use; changed from the settings screen or the palette."""
+
+    model: str
+    policy: WindowPolicy = field(default_factory=WindowPolicy)
+    transport: str = "base64"
+    max_tokens: int = 64
+
+    def describe(self) -> str:
+        """Returns a short line for the footer, such as `policy none · base64 · 64 tok`."""
+        return f"policy {self.policy} · {self.transport} · max {self.max_tokens} tok"
