@@ -45,7 +45,7 @@ def retry_delay_s(failures: int, interval_s: float, cap_s: float = 30.0) -> floa
     """
     if failures <= 0:
         return interval_s
-    return min(cap_s, interval_s * 2 ** (failures - 1))
+    return min(cap_s, interval_s * 2.0 ** (failures - 1))
 
 
 def connection_ok(now_s: float) -> Connection:
