@@ -16,6 +16,14 @@ from vlmconsole import __version__
 # command name -> (module with `add_arguments(parser)` and `run(args) -> int`, one-line help).
 # Command modules import only argparse at the top; the rest is imported inside run().
 COMMANDS: dict[str, tuple[str, str]] = {
+    "attach": (
+        "vlmconsole.commands.attach",
+        "open the console on a vLLM server: live metrics, screenshot turns, charts",
+    ),
+    "demo": (
+        "vlmconsole.commands.demo",
+        "open the console on the built-in demo server (no GPU, no vLLM needed)",
+    ),
     "status": (
         "vlmconsole.commands.status",
         "print what a vLLM server is and what it is doing (--watch, --json)",
@@ -23,6 +31,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "bench": (
         "vlmconsole.commands.bench",
         "push screenshot turns headless, once per window policy, and export the timings",
+    ),
+    "ps": (
+        "vlmconsole.commands.ps",
+        "list the vLLM containers here: image:tag, state, uptime, port, GPUs, version (--json)",
     ),
 }
 

@@ -87,10 +87,13 @@ class TurnEngine:
         self._image_tokens: dict[str, int] = {}
         self._last_ok: TurnRecord | None = None
         self._wall_clock = wall_clock
+        self._started = False
 
     async def start(self) -> None:
-        """Starts the transport (the url transport's server)."""
-        await self.transport.start()
+        """Starts the transport (the url transport's server); send() does it when needed."""
+        if not self._started:
+            await self.transport.start()
+            self._started = True
 
     async def aclose(self) -> None:
         """Closes connections and the transport; the journal stays open for its owner."""
@@ -101,8 +104,30 @@ class TurnEngine:
 
     def set_policy(self, policy: WindowPolicy) -> None:
         """Applies another window policy from the next turn on."""
-        self.session = self.session.with_policy(policy)
-        self.config = RunConfig(**{**_fields(self.config), "policy": policy})
+        self.configure(policy=policy)
+
+    def configure(
+        self,
+        model: str | None = None,
+        policy: WindowPolicy | None = None,
+        max_tokens: int | None = None,
+    ) -> None:
+        """Changes what the next turns use; the conversation so far stays."""
+        fields = _fields(self.config)
+        if model is not None:
+            fields["model"] = model
+        if policy is not None:
+            fields["policy"] = policy
+            self.session = self.session.with_policy(policy)
+        if max_tokens is not None:
+            fields["max_tokens"] = max_tokens
+        self.config = RunConfig(**fields)
+
+    async def swap_transport(self, transport: ImageTransport) -> None:
+        """Sends images another way from the next turn on."""
+        await transport.start()
+        old, self.transport = self.transport, transport
+        await old.aclose()
 
     def _payload(self, messages: list[Any]) -> list[dict[str, Any]]:
         payload: list[dict[str, Any]] = []
@@ -166,6 +191,7 @@ class TurnEngine:
         on_text: Callable[[str], None] | None = None,
     ) -> TurnRecord:
         """Sends one turn; returns its record, already on disk. Failures are records too."""
+        await self.start()
         self.turns += 1
         started_at = self._wall_clock().isoformat(timespec="milliseconds")
         prep_start = time.perf_counter()

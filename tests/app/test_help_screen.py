@@ -1,0 +1,54 @@
+"""The help screen lists every key of the app, the command line and the palette."""
+
+from __future__ import annotations
+
+from textual.widgets import DataTable, Static
+
+from tests.app.hosts import HostApp
+from vlmconsole.ui.screens.help_screen import HelpScreen
+
+
+def table_rows(screen: HelpScreen, table_id: str) -> list[list[str]]:
+    """Returns the table's cells as text, row by row."""
+    table: DataTable[str] = screen.query_one(table_id, DataTable)
+    return [[str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+async def test_help_lists_the_host_keys_hidden_ones_too_and_closes_on_escape() -> None:
+    app = HostApp()
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        keys = {row[0]: row[1] for row in table_rows(app.screen, "#help-keys")}
+        assert keys["q"] == "Quit"
+        assert keys["?"] == "Help"
+        assert keys["e"] == "Export"
+        assert keys["b"] == "TTFT breakdown"  # show=False, still listed
+        assert "ctrl+q" in keys  # Textual's own quit binding
+
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+
+
+async def test_help_lists_the_command_line_and_the_palette() -> None:
+    app = HostApp()
+    async with app.run_test(size=(100, 40)) as pilot:
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        commands = [row[0] for row in table_rows(app.screen, "#help-commands")]
+        for command in ("attach SERVER", "demo", "status", "bench", "ps"):
+            assert any(f"vlmconsole {command}" in line for line in commands), command
+        palette = app.screen.query_one("#help-palette", Static)
+        assert "ctrl+p" in str(palette.render())
+
+
+async def test_help_closes_on_question_mark_and_on_q_without_quitting() -> None:
+    app = HostApp()
+    async with app.run_test() as pilot:
+        for key in ("question_mark", "q"):
+            await pilot.press("question_mark")
+            assert isinstance(app.screen, HelpScreen)
+            await pilot.press(key)
+            assert not isinstance(app.screen, HelpScreen)
+        assert app.is_running
+        assert app.calls == ["help()", "help()"]

@@ -1,0 +1,38 @@
+"""`vlmconsole demo`: the console on the built-in vLLM-compatible server, no GPU needed."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+ASSETS = Path(__file__).resolve().parents[2] / "assets"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Adds the demo command's arguments."""
+    from vlmconsole.commands.attach import add_console_arguments
+
+    parser.add_argument(
+        "--speed", type=float, default=1.0, help="run the demo server X times faster"
+    )
+    parser.add_argument("--load", action="store_true", help="scripted background load")
+    parser.add_argument("--port", type=int, default=0, help="demo server port (default: free)")
+    add_console_arguments(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Starts the demo server on 127.0.0.1, attaches the console to it; returns the exit code."""
+    from vlmconsole.commands.attach import run_console
+    from vlmconsole.settings import load_settings
+    from vlmconsole.sim.config import SimConfig
+    from vlmconsole.sim.server import run_in_thread
+    from vlmconsole.sources.endpoint import parse_endpoint
+
+    if args.images is None and ASSETS.is_dir():
+        args.images = ASSETS
+    config = SimConfig(speed=args.speed, background_load=args.load)
+    with run_in_thread(config, port=args.port) as server:
+        settings = load_settings(
+            api_key=None, timeout_s=args.timeout, scrape_interval_s=args.interval
+        )
+        return run_console(args, parse_endpoint(server.base_url), settings)

@@ -1,0 +1,475 @@
+"""The console: one vLLM server observed live, and screenshot turns pushed into it.
+
+The app holds the state and the sources; widgets render what it sets. All I/O
+runs in named workers (scrape, turn, export) that post typed messages back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Protocol
+
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.events import Resize
+from textual.widgets import Footer
+from textual.worker import Worker, WorkerState
+
+from vlmconsole.model.console_state import (
+    Connection,
+    RunSettings,
+    StatsTimeline,
+    connection_failed,
+    connection_ok,
+)
+from vlmconsole.model.metrics import MetricsHistory
+from vlmconsole.model.server_info import ServerInfo
+from vlmconsole.model.server_stats import derive_stats
+from vlmconsole.model.session import PolicyError, WindowPolicy
+from vlmconsole.model.turn_record import TurnRecord
+from vlmconsole.sources.errors import SourceError
+from vlmconsole.sources.image_folder import ImageFolder
+from vlmconsole.sources.image_transport import TransportError
+from vlmconsole.sources.images import ImageAsset, ImageError, load_image
+from vlmconsole.sources.observer import Observation
+from vlmconsole.sources.turn_engine import TurnEngine
+from vlmconsole.ui.console_config import ConsoleConfig
+from vlmconsole.ui.messages import (
+    MetricsScraped,
+    ReplyText,
+    ScrapeFailed,
+    TurnFinished,
+    TurnStarted,
+)
+from vlmconsole.ui.palette import ConsoleCommands
+from vlmconsole.ui.screens.help_screen import HelpScreen
+from vlmconsole.ui.screens.settings_screen import SettingsScreen
+from vlmconsole.ui.themes import DEFAULT_THEME, load_themes, theme_folders
+from vlmconsole.ui.widgets.chat_log import ChatLog
+from vlmconsole.ui.widgets.push_bar import PushBar
+from vlmconsole.ui.widgets.run_bar import RunBar
+from vlmconsole.ui.widgets.server_header import ServerHeader
+from vlmconsole.ui.widgets.server_panel import ServerPanel
+from vlmconsole.ui.widgets.trend_chart import TrendChart
+from vlmconsole.ui.widgets.turn_view import TurnView
+
+
+class ObserverLike(Protocol):
+    """What the console needs from an observer (sources.observer.Observer, or a test's)."""
+
+    async def observe(self) -> Observation: ...
+
+    async def aclose(self) -> None: ...
+
+
+EngineFactory = Callable[[RunSettings], TurnEngine]
+"""Makes the turn engine once the model is known (sources, or a test's)."""
+
+
+THEME_VARIABLE_DEFAULTS = {
+    "chart-ttft": "#4EA1F3",
+    "chart-server-ttft": "#A371F7",
+    "chart-decode": "#3FB950",
+    "chart-fit": "#D29922",
+    "gauge-ok": "#3FB950",
+    "gauge-warn": "#D29922",
+    "gauge-high": "#F85149",
+    "receipt-cached": "#3FB950",
+    "receipt-new": "#D29922",
+    "connection-live": "#3FB950",
+    "connection-lost": "#F85149",
+}
+"""Colours for the console's own variables under themes that lack them (Textual's own)."""
+
+
+class VlmConsoleApp(App[None]):
+    """vlmconsole attach: the console."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "vlmconsole"
+    COMMANDS = App.COMMANDS | {ConsoleCommands}
+    BINDINGS = [
+        Binding("q", "quit", "quit"),
+        Binding("question_mark", "help", "help"),
+        Binding("p", "push", "push"),
+        Binding("n", "next_image", "next image"),
+        Binding("r", "resend", "resend"),
+        Binding("w", "watch", "watch folder"),
+        Binding("b", "toggle_breakdown", "TTFT breakdown"),
+        Binding("e", "export", "export"),
+        Binding("s", "settings", "settings"),
+        Binding("t", "cycle_theme", "theme"),
+        Binding("escape", "leave_input", "leave input", show=False),
+    ]
+
+    def __init__(
+        self,
+        config: ConsoleConfig,
+        observer: ObserverLike,
+        make_engine: EngineFactory,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__()
+        self.config = config
+        self.observer = observer
+        self.make_engine = make_engine
+        self.clock = clock
+        self.history = MetricsHistory(keep_s=120.0)
+        self.timeline = StatsTimeline()
+        self.connection = Connection()
+        self.info: ServerInfo | None = None
+        self.settings: RunSettings | None = None
+        self.engine: TurnEngine | None = None
+        self.records: list[TurnRecord] = []
+        self.last_asset: ImageAsset | None = None
+        self.turn_busy = False
+        self.watching = False
+        self.folder: ImageFolder | None = None
+        themes, self._theme_problems = load_themes(theme_folders())
+        for theme in themes:
+            self.register_theme(theme)
+        # only themes that define the console's own colour variables take part in `t`
+        self._theme_names = [t.name for t in themes]
+        wanted = config.theme or DEFAULT_THEME
+        if wanted in self.available_themes:
+            self.theme = wanted
+        else:
+            self._theme_problems.append(f"no theme named {wanted!r}: using {self.theme}")
+
+    def get_theme_variable_defaults(self) -> dict[str, str]:
+        """Returns the console's colour variables for themes that do not set them."""
+        return dict(THEME_VARIABLE_DEFAULTS)
+
+    def compose(self) -> ComposeResult:
+        """Returns the header, the server panel, the chat with its charts, and the footer."""
+        header = ServerHeader()
+        header.url = self.config.url
+        header.container = self.config.container
+        yield header
+        with Horizontal(id="body"):
+            yield ServerPanel()
+            with Vertical(id="chat-column"):
+                yield ChatLog()
+                yield TrendChart()
+                yield RunBar()
+                yield PushBar()
+        yield Footer()
+
+    def on_mount(self) -> None:
+        """Says what was wrong with the themes, then starts scraping."""
+        for problem in self._theme_problems:
+            self.notify(problem, title="themes", severity="warning", timeout=8)
+        self.query_one(RunBar).session_dir = str(self.config.session_dir)
+        if self.config.images_dir is not None:
+            try:
+                self.folder = ImageFolder(self.config.images_dir)
+            except ImageError as error:
+                self.notify(str(error), severity="error")
+        self.set_interval(self.config.scrape_interval_s, self._scrape_tick)
+        self.set_interval(1.0, self._second_tick)
+        self._scrape_tick()
+
+    # --- observing -----------------------------------------------------------------------
+
+    def _scrape_tick(self) -> None:
+        retry_at = self.connection.retry_at_s
+        if retry_at is not None and self.clock() < retry_at:
+            return
+        self._scrape()
+
+    @work(exclusive=True, group="scrape", exit_on_error=False)
+    async def _scrape(self) -> None:
+        try:
+            observation = await self.observer.observe()
+        except SourceError as error:
+            self.post_message(ScrapeFailed(str(error), self.clock()))
+            return
+        self.post_message(MetricsScraped(observation, self.clock()))
+
+    @on(MetricsScraped)
+    def _scraped(self, message: MetricsScraped) -> None:
+        observation = message.observation
+        self.history.add(observation.snapshot)
+        stats = derive_stats(self.history)
+        self.timeline = self.timeline.add(stats)
+        self.connection = connection_ok(message.at_s)
+        self.info = observation.info
+        panel = self.query_one(ServerPanel)
+        panel.stats = stats
+        panel.timeline = self.timeline
+        header = self.query_one(ServerHeader)
+        header.info = observation.info
+        header.connection = self.connection
+        header.now_s = message.at_s
+        if self.settings is None and observation.info.models:
+            self._start_engine(observation.info)
+
+    @on(ScrapeFailed)
+    def _scrape_failed(self, message: ScrapeFailed) -> None:
+        self.connection = connection_failed(
+            self.connection, message.error, message.at_s, self.config.scrape_interval_s
+        )
+        header = self.query_one(ServerHeader)
+        header.connection = self.connection
+        header.now_s = message.at_s
+
+    def _start_engine(self, info: ServerInfo) -> None:
+        names = [card.id for card in info.models]
+        model = self.config.model if self.config.model in names else names[0]
+        if self.config.model and self.config.model not in names:
+            self.notify(f"the server does not serve {self.config.model!r}; using {model}")
+        self.settings = RunSettings(
+            model, self.config.policy, self.config.transport, self.config.max_tokens
+        )
+        self.engine = self.make_engine(self.settings)
+        self.query_one(RunBar).settings = self.settings
+
+    def _second_tick(self) -> None:
+        header = self.query_one(ServerHeader)
+        header.now_s = self.clock()
+        if self.watching and self.folder is not None and not self.turn_busy:
+            fresh = self.folder.new_images()
+            if fresh:
+                self._push_path(fresh[0], self.config.text)
+
+    def on_resize(self, event: Resize) -> None:
+        self.screen.set_class(event.size.height < 30, "-short")
+        self.screen.set_class(event.size.width < 120, "-narrow")
+
+    # --- turns ---------------------------------------------------------------------------
+
+    @on(PushBar.Pushed)
+    def _pushed(self, message: PushBar.Pushed) -> None:
+        request = message.request
+        if request.path is None:
+            self._send(None, request.text, None)
+        else:
+            self._push_path(request.path, request.text or self.config.text)
+
+    def _push_path(self, path: Path, text: str) -> None:
+        self._send(None, text, path)
+
+    def _can_send(self) -> bool:
+        if self.turn_busy:
+            self.notify("a turn is in flight: wait for its receipt", severity="warning")
+            return False
+        if self.engine is None:
+            self.notify(
+                "not connected yet: waiting for the server's model list", severity="warning"
+            )
+            return False
+        return True
+
+    def _send(self, asset: ImageAsset | None, text: str, path: Path | None) -> None:
+        if not self._can_send():
+            return
+        self.turn_busy = True
+        self.query_one(RunBar).busy = True
+        self._turn(asset, text, path)
+
+    @work(exclusive=True, group="turn", exit_on_error=False)
+    async def _turn(self, asset: ImageAsset | None, text: str, path: Path | None) -> None:
+        engine = self.engine
+        assert engine is not None
+        number = engine.turns + 1
+        if asset is None and path is not None:
+            try:
+                asset = await asyncio.to_thread(load_image, path)
+            except ImageError as error:
+                self.post_message(TurnStarted(number, text, str(path), None, None))
+                self.post_message(TurnFinished(engine.record_failure(text, str(error))))
+                return
+        if asset is not None:
+            self.last_asset = asset
+        size = (asset.width, asset.height) if asset else None
+        data = asset.data if asset else None
+        self.post_message(TurnStarted(number, text, asset.label if asset else None, size, data))
+
+        def on_text(words: str) -> None:
+            self.post_message(ReplyText(number, words))
+
+        record = await engine.send(text, [asset] if asset else [], on_text=on_text)
+        self.post_message(TurnFinished(record))
+
+    @on(TurnStarted)
+    async def _turn_started(self, message: TurnStarted) -> None:
+        view = TurnView(
+            message.turn,
+            message.text,
+            message.image_label,
+            message.image_size,
+            message.image_data,
+            self.config.preview,
+        )
+        await self.query_one(ChatLog).add_turn(view)
+
+    @on(ReplyText)
+    async def _reply_text(self, message: ReplyText) -> None:
+        await self.query_one(ChatLog).append_reply(message.turn, message.text)
+
+    @on(TurnFinished)
+    async def _turn_finished(self, message: TurnFinished) -> None:
+        self.records.append(message.record)
+        await self.query_one(ChatLog).finish(message.record)
+        self.query_one(TrendChart).records = tuple(self.records)
+        run_bar = self.query_one(RunBar)
+        run_bar.turns = len(self.records)
+        run_bar.busy = False
+        self.turn_busy = False
+
+    @on(Worker.StateChanged)
+    def _worker_failed(self, event: Worker.StateChanged) -> None:
+        """The one place unexpected worker errors become a line on screen."""
+        if event.state is not WorkerState.ERROR:
+            return
+        error = event.worker.error
+        self.notify(f"{event.worker.group}: {error}", severity="error", timeout=10)
+        if event.worker.group == "turn":
+            self.turn_busy = False
+            self.query_one(RunBar).busy = False
+
+    # --- actions -------------------------------------------------------------------------
+
+    def action_push(self) -> None:
+        """Focuses the push bar."""
+        self.query_one(PushBar).focus()
+
+    def action_leave_input(self) -> None:
+        """Leaves the push bar so single keys work again."""
+        self.set_focus(None)
+
+    def action_next_image(self) -> None:
+        """Pushes the next screenshot of the images folder."""
+        if self.folder is None:
+            self.notify("no images folder: start with --images DIR", severity="warning")
+            return
+        path = self.folder.next_image()
+        if path is None:
+            self.notify(f"no more images in {self.folder.folder}")
+            return
+        self._push_path(path, self.config.text)
+
+    def action_resend(self) -> None:
+        """Sends the last screenshot again, byte for byte."""
+        if self.last_asset is None:
+            self.notify("nothing sent yet", severity="warning")
+            return
+        self._send(self.last_asset, self.config.text, None)
+
+    def action_watch(self) -> None:
+        """Starts or stops pushing every new screenshot that lands in the images folder."""
+        if self.folder is None:
+            self.notify("no images folder to watch: start with --images DIR", severity="warning")
+            return
+        self.watching = not self.watching
+        state = "watching" if self.watching else "stopped watching"
+        self.notify(f"{state} {self.folder.folder}")
+
+    def action_toggle_breakdown(self) -> None:
+        """Shows or hides where each turn's TTFT went."""
+        chat = self.query_one(ChatLog)
+        chat.show_breakdown = not chat.show_breakdown
+
+    def action_help(self) -> None:
+        """Opens the help screen."""
+        self.push_screen(HelpScreen())
+
+    def action_cycle_theme(self) -> None:
+        """Switches to the next theme."""
+        names = [n for n in self._theme_names if n in self.available_themes]
+        if names:
+            index = names.index(self.theme) + 1 if self.theme in names else 0
+            self.theme = names[index % len(names)]
+            self.notify(f"theme {self.theme}")
+
+    def action_settings(self) -> None:
+        """Opens the settings screen for the next turns."""
+        if self.settings is None or self.info is None:
+            self.notify("not connected yet", severity="warning")
+            return
+        models = [card.id for card in self.info.models]
+        self.push_screen(SettingsScreen(self.settings, models), self._apply_settings)
+
+    def _apply_settings(self, new: RunSettings | None) -> None:
+        if new is None or self.engine is None or self.settings is None:
+            return
+        old = self.settings
+        self.engine.configure(model=new.model, policy=new.policy, max_tokens=new.max_tokens)
+        self.settings = new
+        self.query_one(RunBar).settings = new
+        if new.transport != old.transport:
+            self._swap_transport(new.transport)
+
+    def action_set_policy(self, text: str) -> None:
+        """Applies a window policy from the next turn on."""
+        if self.settings is None:
+            self.notify("not connected yet", severity="warning")
+            return
+        try:
+            policy = WindowPolicy.parse(text)
+        except PolicyError as error:
+            self.notify(str(error), severity="error")
+            return
+        self._apply_settings(
+            RunSettings(
+                self.settings.model, policy, self.settings.transport, self.settings.max_tokens
+            )
+        )
+        self.notify(f"window policy {policy} from the next turn on")
+
+    def action_set_transport(self, name: str) -> None:
+        """Sends images another way from the next turn on."""
+        if self.settings is None:
+            self.notify("not connected yet", severity="warning")
+            return
+        self._apply_settings(
+            RunSettings(self.settings.model, self.settings.policy, name, self.settings.max_tokens)
+        )
+
+    @work(exclusive=True, group="settings", exit_on_error=False)
+    async def _swap_transport(self, name: str) -> None:
+        from vlmconsole.sources.image_transport import make_transport
+
+        if self.engine is None:
+            return
+        try:
+            await self.engine.swap_transport(make_transport(name, self.config.session_dir))
+        except TransportError as error:
+            self.notify(str(error), severity="error")
+            return
+        self.notify(f"transport {name} from the next turn on")
+
+    def action_export(self) -> None:
+        """Writes the session's CSV, JSON Lines and HTML report."""
+        if not self.records:
+            self.notify("no turn to export yet", severity="warning")
+            return
+        self._export(tuple(self.records))
+
+    @work(thread=True, group="export", exit_on_error=False)
+    def _export(self, records: tuple[TurnRecord, ...]) -> None:
+        from vlmconsole.export import export_all
+
+        info = self.info
+        meta = {
+            "server": self.config.url,
+            "vLLM": (info.version if info else None) or "not reported",
+            "model": self.settings.model if self.settings else "?",
+            "exported": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+        written = export_all(records, self.config.session_dir, "vlmconsole session", meta)
+        paths = ", ".join(str(p) for p in written.values())
+        self.call_from_thread(self.notify, f"exported {len(records)} turns: {paths}", timeout=10)
+
+    async def on_unmount(self) -> None:
+        """Closes the sources."""
+        await self.observer.aclose()
+        if self.engine is not None:
+            await self.engine.aclose()
+            self.engine.journal.close()

@@ -1,0 +1,31 @@
+"""What `attach` and `demo` tell the console: where, how often, and the run's defaults."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from vlmconsole.model.session import WindowPolicy
+
+
+@dataclass(frozen=True, slots=True)
+class ConsoleConfig:
+    """The console's start-up settings."""
+
+    url: str
+    session_dir: Path
+    scrape_interval_s: float = 1.0
+    model: str | None = None
+    """The model to chat with; the server's first when None."""
+    policy: WindowPolicy = field(default_factory=WindowPolicy)
+    transport: str = "base64"
+    max_tokens: int = 64
+    images_dir: Path | None = None
+    """Where `n` takes the next screenshot from, and `w` watches."""
+    theme: str | None = None
+    preview: str = "auto"
+    """Image previews: "auto", "halfcell" (tests) or "none"."""
+    container: str | None = None
+    """A line about the container behind the server, when known."""
+    text: str = "What changed on this screen?"
+    """Words sent with a screenshot pushed without words."""

@@ -1,0 +1,56 @@
+"""Messages that workers post to the app: typed, and coalesced when they come fast."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.message import Message
+
+from vlmconsole.model.turn_record import TurnRecord
+from vlmconsole.sources.observer import Observation
+
+
+@dataclass
+class MetricsScraped(Message):
+    """A scrape tick succeeded."""
+
+    observation: Observation
+    at_s: float
+
+    def can_replace(self, message: Message) -> bool:
+        """Returns True: only the newest scrape matters when several queue up."""
+        return isinstance(message, MetricsScraped)
+
+
+@dataclass
+class ScrapeFailed(Message):
+    """A scrape tick failed; `error` is one line a person can act on."""
+
+    error: str
+    at_s: float
+
+
+@dataclass
+class ReplyText(Message):
+    """Words of the reply streaming in for turn `turn`."""
+
+    turn: int
+    text: str
+
+
+@dataclass
+class TurnFinished(Message):
+    """A turn finished or failed; its record is already on disk."""
+
+    record: TurnRecord
+
+
+@dataclass
+class TurnStarted(Message):
+    """A turn was sent: what the user pushed."""
+
+    turn: int
+    text: str
+    image_label: str | None
+    image_size: tuple[int, int] | None
+    image_data: bytes | None

@@ -1,0 +1,60 @@
+"""The chat: every turn of the session, newest at the bottom, followed as it grows."""
+
+from __future__ import annotations
+
+from textual.containers import VerticalScroll
+from textual.reactive import reactive
+from textual.widgets import Static
+
+from vlmconsole.model.turn_record import TurnRecord
+from vlmconsole.ui.widgets.turn_view import TurnView
+
+HINT = (
+    "Push a screenshot: press p, type a path (Tab completes), Enter.  "
+    "n: next image from the folder · r: send the last one again · w: watch the folder"
+)
+
+
+class ChatLog(VerticalScroll):
+    """The turns of the session."""
+
+    DEFAULT_CSS = """
+    ChatLog { height: 1fr; padding: 0 1; }
+    ChatLog #hint { color: $text-muted; }
+    """
+
+    show_breakdown: reactive[bool] = reactive(False)
+
+    def compose(self):  # type: ignore[no-untyped-def]
+        """Returns the hint shown before the first turn."""
+        yield Static(HINT, id="hint", markup=False)
+
+    def _view(self, turn: int) -> TurnView | None:
+        found = self.query(f"#turn-{turn}")
+        return found.first(TurnView) if found else None
+
+    async def add_turn(self, view: TurnView) -> None:
+        """Adds a turn that was just sent."""
+        for hint in self.query("#hint"):
+            await hint.remove()
+        view.show_breakdown = self.show_breakdown
+        await self.mount(view)
+        self.scroll_end(animate=False)
+
+    async def append_reply(self, turn: int, text: str) -> None:
+        """Streams reply words into turn `turn`."""
+        view = self._view(turn)
+        if view is not None:
+            await view.append_reply(text)
+            self.scroll_end(animate=False)
+
+    async def finish(self, record: TurnRecord) -> None:
+        """Shows a turn's receipt."""
+        view = self._view(record.turn)
+        if view is not None:
+            await view.finish(record)
+            self.scroll_end(animate=False)
+
+    def watch_show_breakdown(self, show: bool) -> None:
+        for view in self.query(TurnView):
+            view.show_breakdown = show

@@ -1,0 +1,76 @@
+"""The header: which server, what it is, and whether the console still hears it."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from vlmconsole.model.console_state import Connection, Link
+from vlmconsole.model.server_info import ServerInfo
+from vlmconsole.views import formatting as fmt
+from vlmconsole.views.safe_text import plain
+
+
+class ServerHeader(Widget):
+    """URL, vLLM version, model and max context, health, container, connection state."""
+
+    COMPONENT_CLASSES = {"server-header--live", "server-header--lost", "server-header--waiting"}
+    DEFAULT_CSS = """
+    ServerHeader { height: 2; background: $panel; color: $foreground; padding: 0 1; }
+    ServerHeader.-lost { background: $error 20%; }
+    ServerHeader > .server-header--live { color: $connection-live; text-style: bold; }
+    ServerHeader > .server-header--lost { color: $connection-lost; text-style: bold; }
+    ServerHeader > .server-header--waiting { color: $warning; }
+    """
+
+    url: reactive[str] = reactive("")
+    info: reactive[ServerInfo | None] = reactive(None)
+    connection: reactive[Connection] = reactive(Connection)
+    now_s: reactive[float] = reactive(0.0)
+    container: reactive[str | None] = reactive(None)
+    """"name · image:tag · state · up 3 h", when the server runs in a known container."""
+
+    def watch_connection(self, connection: Connection) -> None:
+        self.set_class(connection.link is Link.LOST, "-lost")
+
+    def render(self) -> Text:
+        """Returns the two header lines."""
+        info = self.info
+        line = Text()
+        line.append("vlmconsole ", style="bold")
+        line.append_text(plain(self.url))
+        if info is not None:
+            line.append(f"  vLLM {info.version or fmt.NOT_REPORTED}")
+            for card in info.models[:1]:
+                line.append("  model ")
+                line.append_text(plain(card.id, "bold"))
+                if card.max_model_len:
+                    line.append(f"  max context {card.max_model_len:,}")
+            more = len(info.models) - 1
+            if more > 0:
+                line.append(f" (+{more} more)")
+        line.append("\n")
+        connection = self.connection
+        age = connection.age_s(self.now_s)
+        if connection.link is Link.LIVE and info is not None:
+            health = "healthy" if info.healthy else info.health_detail
+            line.append("● live", style=self.get_component_rich_style("server-header--live"))
+            line.append(f"  {health}")
+            if info.load is not None:
+                line.append(f"  load {info.load}")
+        elif connection.link is Link.LOST:
+            line.append("● connection lost", self.get_component_rich_style("server-header--lost"))
+            line.append_text(plain(f"  {connection.error or ''}"))
+            if age is not None:
+                line.append(f"  data {fmt.seconds(age)} old")
+            if connection.retry_at_s is not None:
+                line.append(f"  retry in {max(0.0, connection.retry_at_s - self.now_s):.0f} s")
+        else:
+            line.append("○ connecting", self.get_component_rich_style("server-header--waiting"))
+            if connection.error:
+                line.append_text(plain(f"  {connection.error}"))
+        if self.container:
+            line.append("  container ")
+            line.append_text(plain(self.container))
+        return line

@@ -1,0 +1,260 @@
+"""TTFT and decode rate against context, one point a finished turn, with TTFT's fit line."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import events
+from textual.app import ComposeResult
+from textual.color import Color, ColorParseError
+from textual.containers import Container
+from textual.reactive import reactive
+from textual.theme import Theme
+from textual.widget import Widget
+from textual.widgets import Static
+from textual_plot import HiResMode, NumericAxisFormatter, PlotWidget
+
+from vlmconsole.model.trend import fit
+from vlmconsole.model.turn_record import TurnRecord
+
+PLACEHOLDER = "push a screenshot to see TTFT and decode rate against context"
+STACK_BELOW_WIDTH = 80
+"""Columns under which the two plots stack instead of standing side by side..."""
+STACK_FROM_HEIGHT = 24
+"""...when there are this many rows for them: stacked in fewer, each would be too flat to read."""
+Y_MARGIN = 7
+"""Columns left of each plot for the y ticks (such as `0.25` or `120`)."""
+TICK_CELLS = 7
+"""Columns an x tick label needs, its gap included."""
+COLOUR_FALLBACKS = {
+    "chart-ttft": "primary",
+    "chart-server-ttft": "secondary",
+    "chart-fit": "warning",
+    "chart-decode": "success",
+}
+"""The Textual colour each chart variable falls back to when a theme lacks it."""
+CLIENT_LABEL = "client"
+SERVER_LABEL = "server"
+FIT_LABEL = "fit"
+
+Points = list[tuple[float, float]]
+
+
+@dataclass(frozen=True, slots=True)
+class ChartPoints:
+    """What the two plots draw, each list of (x, y) sorted by context."""
+
+    client_ttft: Points
+    server_ttft: Points
+    decode: Points
+    decode_source: str
+    """Whose decode rates: `server`, `client` or `server/client` (the server's when it has one)."""
+
+    @property
+    def empty(self) -> bool:
+        """Returns True when neither plot has a point."""
+        return not (self.client_ttft or self.server_ttft or self.decode)
+
+
+def chart_points(records: Sequence[TurnRecord]) -> ChartPoints:
+    """Returns the points of the finished turns that carry a context size; failed ones skipped."""
+    client: Points = []
+    server: Points = []
+    decode: Points = []
+    sources: set[str] = set()
+    for record in records:
+        if not record.ok or record.prompt_tokens is None:
+            continue
+        x = float(record.prompt_tokens)
+        if record.ttft_s is not None:
+            client.append((x, record.ttft_s))
+        if record.server is not None:
+            server.append((x, record.server.ttft_s))
+        if record.server_decode_tok_s:
+            decode.append((x, record.server_decode_tok_s))
+            sources.add("server")
+        elif record.decode_tok_s:
+            decode.append((x, record.decode_tok_s))
+            sources.add("client")
+    source = "/".join(sorted(sources, reverse=True))
+    return ChartPoints(sorted(client), sorted(server), sorted(decode), source)
+
+
+class ContextAxis(NumericAxisFormatter):
+    """Context ticks as `2k`, `4k`, no more of them than the plot's width has room for."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.max_ticks = 8
+        """Set from the plot's width as the chart resizes."""
+
+    def get_ticks_and_labels(
+        self, min_: float, max_: float, max_ticks: int = 8
+    ) -> tuple[list[float], list[str]]:
+        """Returns nice ticks over the range, at most `self.max_ticks`, and their labels."""
+        return super().get_ticks_and_labels(min_, max_, min(max_ticks, self.max_ticks))
+
+    def get_labels_for_ticks(self, ticks: Sequence[float]) -> list[str]:
+        """Returns the labels: thousands as `k` once the axis reaches a thousand tokens."""
+        if not ticks or max(abs(t) for t in ticks) < 1000:
+            return super().get_labels_for_ticks(ticks)
+        return [f"{label}k" for label in super().get_labels_for_ticks([t / 1000 for t in ticks])]
+
+
+def _split(points: Points) -> tuple[list[float], list[float]]:
+    """Returns the points' x values and y values."""
+    return [x for x, _ in points], [y for _, y in points]
+
+
+def _add_key(key: Text, label: str, colour: str) -> Text:
+    """Returns `key` with one more `━ label` entry, in the line's colour."""
+    if key:
+        key.append(" ")
+    key.append("━ ", style=colour)
+    key.append(label)
+    return key
+
+
+class TrendChart(Widget):
+    """Two plots: "TTFT vs context" (client, server, fit) and "decode vs context".
+
+    The app sets `records` (every turn so far); each change replots both. Colours
+    come from the theme variables `chart-ttft`, `chart-server-ttft`, `chart-fit` and
+    `chart-decode` (falling back to the theme's own colours) and follow theme changes.
+    The key to the lines sits in each plot's bottom border.
+    """
+
+    DEFAULT_CSS = """
+    TrendChart {
+        height: 1fr;
+        width: 1fr;
+        & > .trend-placeholder {
+            width: 1fr; height: 1fr; content-align: center middle; color: $text-muted;
+        }
+        & > .trend-plots { layout: horizontal; height: 1fr; }
+        & PlotWidget { width: 1fr; height: 1fr; border: round $panel; border-title-color: $text; }
+        &.-narrow > .trend-plots { layout: vertical; }
+        &.-empty > .trend-plots { display: none; }
+        &.-has-points > .trend-placeholder { display: none; }
+    }
+    """
+
+    records: reactive[tuple[TurnRecord, ...]] = reactive(())
+    """All turns of the session so far, failed ones included (they are skipped)."""
+
+    def __init__(
+        self,
+        name: str | None = None,
+        id: str | None = None,  # noqa: A002 (Textual's parameter name)
+        classes: str | None = None,
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self.ttft_plot = PlotWidget(id="ttft-plot")
+        self.decode_plot = PlotWidget(id="decode-plot")
+        self.ttft_plot.border_title = "TTFT vs context"
+        self.decode_plot.border_title = "decode vs context"
+        self._axes = {self.ttft_plot: ContextAxis(), self.decode_plot: ContextAxis()}
+        self._placeholder = Static(PLACEHOLDER, classes="trend-placeholder", markup=False)
+        self.add_class("-empty")
+
+    def compose(self) -> ComposeResult:
+        """Yields the placeholder and the two plots (only one of them shows at a time).
+
+        Returns:
+            The chart's children.
+        """
+        yield self._placeholder
+        with Container(classes="trend-plots"):
+            yield self.ttft_plot
+            yield self.decode_plot
+
+    def on_mount(self) -> None:
+        # The plots clear themselves when they mount: the first plot waits for this.
+        self.app.theme_changed_signal.subscribe(self, self._theme_changed)
+        for plot, axis in self._axes.items():
+            plot.margin_top = 1  # the y label's row; the plot keeps the rest
+            plot.margin_left = Y_MARGIN
+            plot.set_x_formatter(axis)
+            plot.set_xlabel("context (tokens)")
+        self.ttft_plot.set_ylabel("TTFT (s)")
+        self.decode_plot.set_ylabel("tok/s")
+        self._replot()
+
+    def on_resize(self, event: events.Resize) -> None:
+        width, height = event.size
+        stacked = width < STACK_BELOW_WIDTH and height >= STACK_FROM_HEIGHT
+        self.set_class(stacked, "-narrow")
+        plot_width = width if stacked else width // 2
+        for axis in self._axes.values():
+            axis.max_ticks = max(2, (plot_width - Y_MARGIN - 2) // TICK_CELLS)
+
+    def watch_records(self) -> None:
+        if self.is_mounted:
+            self._replot()
+
+    def _theme_changed(self, theme: Theme) -> None:
+        self._replot()
+
+    def colour(self, variable: str) -> str:
+        """Returns the theme's colour for a chart variable as `#RRGGBB`, or its fallback's."""
+        theme = self.app.current_theme
+        fallback = COLOUR_FALLBACKS.get(variable, "primary")
+        candidates = (
+            theme.variables.get(variable),
+            self.app.theme_variables.get(variable),
+            self.app.theme_variables.get(fallback),
+            getattr(theme, fallback, None),
+            theme.primary,
+        )
+        for value in candidates:
+            if value:
+                try:
+                    return Color.parse(value).hex
+                except ColorParseError:
+                    continue
+        return "white"
+
+    def _replot(self) -> None:
+        points = chart_points(self.records)
+        self.set_class(points.empty, "-empty")
+        self.set_class(not points.empty, "-has-points")
+        self._plot_ttft(points)
+        self._plot_decode(points)
+
+    def _plot_ttft(self, points: ChartPoints) -> None:
+        client = points.client_ttft
+        lines = [
+            (client, "chart-ttft", CLIENT_LABEL, "•"),
+            (points.server_ttft, "chart-server-ttft", SERVER_LABEL, "◦"),
+        ]
+        line = fit(*_split(client), "context", "TTFT s")
+        if line is not None:
+            ends = (client[0][0], client[-1][0])
+            label = f"{FIT_LABEL} r²={line.r2:.2f}"
+            lines.append(([(x, line.at(x)) for x in ends], "chart-fit", label, ""))
+        self._draw(self.ttft_plot, lines)
+
+    def _plot_decode(self, points: ChartPoints) -> None:
+        label = f"{points.decode_source} tok/s"
+        self._draw(self.decode_plot, [(points.decode, "chart-decode", label, "•")])
+
+    def _draw(self, plot: PlotWidget, lines: list[tuple[Points, str, str, str]]) -> None:
+        """Replots `plot`: (points, colour variable, label, marker) a line; empty lines skipped."""
+        plot.clear()
+        key = Text()
+        markers: list[tuple[Points, str, str]] = []
+        for points, variable, label, marker in lines:
+            if not points:
+                continue
+            colour = self.colour(variable)
+            plot.plot(*_split(points), colour, HiResMode.BRAILLE, label=label)
+            _add_key(key, label, colour)
+            if marker:
+                markers.append((points, marker, colour))
+        # Markers last, so that no line drawn after them covers a turn's point.
+        for points, marker, colour in markers:
+            plot.scatter(*_split(points), marker=marker, marker_style=colour)
+        # A legend inside a 14-row plot would hide the points; the border has room.
+        plot.border_subtitle = key

@@ -1,0 +1,114 @@
+"""One turn in the chat: what was pushed, the streamed reply, the receipt."""
+
+from __future__ import annotations
+
+import io
+
+from PIL import Image as PILImage
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.reactive import reactive
+from textual.widget import Widget
+from textual.widgets import Markdown, Static
+from textual.widgets.markdown import MarkdownStream
+
+from vlmconsole.model.turn_record import TurnRecord
+from vlmconsole.views.receipt import breakdown_text, receipt
+from vlmconsole.views.safe_text import plain, strip_control
+
+
+class TurnView(Widget):
+    """A pushed turn and what came back."""
+
+    DEFAULT_CSS = """
+    TurnView { height: auto; margin: 0 0 1 0; }
+    TurnView .pushed { height: auto; color: $text-muted; }
+    TurnView #preview { width: 24; height: 6; margin-right: 1; }
+    TurnView #placeholder { width: 24; height: 3; border: round $panel-lighten-2;
+        content-align: center middle; color: $text-muted; margin-right: 1; }
+    TurnView Markdown { margin: 0; padding: 0 1; background: $surface; }
+    TurnView #receipt { height: auto; color: $text; }
+    TurnView.-failed #receipt { color: $error; }
+    TurnView #breakdown { height: auto; display: none; }
+    TurnView.-breakdown #breakdown { display: block; }
+    """
+
+    show_breakdown: reactive[bool] = reactive(False)
+
+    def __init__(
+        self,
+        turn: int,
+        text: str,
+        image_label: str | None,
+        image_size: tuple[int, int] | None,
+        image_data: bytes | None,
+        preview: str,
+    ) -> None:
+        super().__init__(id=f"turn-{turn}")
+        self.turn = turn
+        self.text = text
+        self.image_label = image_label
+        self.image_size = image_size
+        self.image_data = image_data
+        self.preview = preview
+        """"auto" (best the terminal can do), "halfcell" (tests, snapshots) or "none"."""
+        self.record: TurnRecord | None = None
+        self._stream: MarkdownStream | None = None
+
+    def compose(self) -> ComposeResult:
+        """Returns the pushed image and words, the reply, the receipt."""
+        pushed = Text(f"▸ turn {self.turn}  ", style="bold")
+        if self.image_label:
+            pushed.append_text(plain(self.image_label))
+            if self.image_size:
+                pushed.append(f" ({self.image_size[0]}x{self.image_size[1]})")
+        if self.text:
+            pushed.append("  ")
+            pushed.append_text(plain(self.text, "italic"))
+        with Horizontal(classes="pushed") if self.image_label else Vertical(classes="pushed"):
+            if self.image_label:
+                yield self._preview_widget()
+            yield Static(pushed)
+        yield Markdown("", id="reply")
+        yield Static(Text("… waiting for the first token", style="dim"), id="receipt")
+        yield Static("", id="breakdown")
+
+    def _preview_widget(self) -> Widget:
+        size = f"{self.image_size[0]}x{self.image_size[1]}" if self.image_size else "?"
+        placeholder = Static(f"[screenshot {size}]", id="placeholder", markup=False)
+        if self.preview == "none" or self.image_data is None:
+            return placeholder
+        try:
+            image = PILImage.open(io.BytesIO(self.image_data))
+            image.load()
+            if self.preview == "halfcell":
+                from textual_image.widget import HalfcellImage
+
+                return HalfcellImage(image, id="preview")
+            from textual_image.widget import Image
+
+            return Image(image, id="preview")
+        except Exception:  # a preview must never cost the turn
+            return placeholder
+
+    async def append_reply(self, text: str) -> None:
+        """Streams more of the reply in, as markdown without control characters."""
+        if self._stream is None:
+            self._stream = Markdown.get_stream(self.query_one("#reply", Markdown))
+        await self._stream.write(strip_control(text))
+
+    async def finish(self, record: TurnRecord) -> None:
+        """Shows the turn's receipt (and its breakdown when asked)."""
+        if self._stream is not None:
+            await self._stream.stop()
+            self._stream = None
+        self.record = record
+        if not record.ok and record.reply:
+            await self.query_one("#reply", Markdown).update(strip_control(record.reply))
+        self.set_class(not record.ok, "-failed")
+        self.query_one("#receipt", Static).update(receipt(record))
+        self.query_one("#breakdown", Static).update(breakdown_text(record))
+
+    def watch_show_breakdown(self, show: bool) -> None:
+        self.set_class(show, "-breakdown")
