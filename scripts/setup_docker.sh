@@ -39,10 +39,15 @@ start_engine() {
   if ! command -v dockerd >/dev/null 2>&1; then
     say "installing Debian's docker.io (dockerd is missing)"
     command -v apt-get >/dev/null 2>&1 || give_up "no dockerd and no apt-get to install it"
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null ||
-      give_up "apt-get update failed"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io >/dev/null ||
-      give_up "apt-get install docker.io failed"
+    local apt_log
+    apt_log="$(mktemp)"
+    if ! { DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io; } >"$apt_log" 2>&1; then
+      tail -n 5 "$apt_log" | sed 's/^/  apt-get: /'
+      rm -f "$apt_log"
+      give_up "installing docker.io failed"
+    fi
+    rm -f "$apt_log"
   fi
   if pgrep -x dockerd >/dev/null 2>&1; then
     say "dockerd is already starting; waiting for it"

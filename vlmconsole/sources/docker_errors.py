@@ -1,7 +1,7 @@
 """Small typed errors of the Docker source, each one line a person can act on.
 
-`docker_host()` names where the engine is looked for; `engine_error()` turns what
-the Docker SDK raises when it cannot talk to the engine into one of these errors.
+`docker_host()` names where the engine is looked for; `sdk_error()` and
+`engine_error()` turn what the Docker SDK raises into one of these errors.
 """
 
 from __future__ import annotations
@@ -83,7 +83,8 @@ class ContainerExited(DockerError):
 
     def __init__(self, name: str, state: str, exit_code: int | None) -> None:
         code = f" (exit code {exit_code})" if exit_code is not None else ""
-        super().__init__(f"container {name} is {state}{code}: start it again to reattach")
+        hint = ": start it again to reattach" if state in ("exited", "dead", "created") else ""
+        super().__init__(f"container {name} is {state}{code}{hint}")
         self.name = name
         self.state = state
         self.exit_code = exit_code
@@ -132,3 +133,22 @@ def engine_error(error: BaseException, host: str) -> DockerError:
     else:
         cause = str(chain[-1]).splitlines()[0][:160] if str(chain[-1]) else type(error).__name__
     return DockerUnavailable(host, cause)
+
+
+def sdk_error(error: Exception, what: str, name: str | None, host: str) -> DockerError | None:
+    """Returns the typed error for what the Docker SDK raised, or None when it is not Docker's.
+
+    `what` says what was being done ("list containers"); `name` is the container the
+    call was about, so that a 404 becomes ContainerGone(name).
+    """
+    from docker import errors as sdk
+
+    if isinstance(error, sdk.NotFound) and name is not None:
+        return ContainerGone(name)
+    if isinstance(error, sdk.APIError):
+        if error.status_code in (401, 403) or "permission denied" in str(error).lower():
+            return DockerPermissionDenied(host)
+        return DockerApiError(what, str(error.explanation or error).splitlines()[0])
+    if isinstance(error, sdk.DockerException | OSError):
+        return engine_error(error, host)
+    return None

@@ -34,13 +34,13 @@ from vlmconsole.sources.docker_errors import (
     NoEndpoint,
     NoSuchContainer,
     docker_host,
-    engine_error,
+    sdk_error,
 )
 from vlmconsole.sources.endpoint import Endpoint, parse_endpoint
 from vlmconsole.sources.errors import EndpointError
 
 VERSION_CODE = "import vllm; print(vllm.__version__)"
-LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "[::1]", "::1"})
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 class DockerSource:
@@ -76,18 +76,10 @@ class DockerSource:
         except DockerError:
             raise
         except Exception as error:
-            from docker import errors as sdk
-
-            if isinstance(error, sdk.NotFound) and name is not None:
-                raise ContainerGone(name) from None
-            if isinstance(error, sdk.APIError):
-                if error.status_code in (401, 403) or "permission denied" in str(error).lower():
-                    raise engine_error(PermissionError(str(error)), self.host) from None
-                explanation = str(error.explanation or error).splitlines()[0]
-                raise DockerApiError(what, explanation) from None
-            if isinstance(error, sdk.DockerException | OSError):
-                raise engine_error(error, self.host) from None
-            raise
+            typed = sdk_error(error, what, name, self.host)
+            if typed is None:
+                raise
+            raise typed from None
 
     def ping(self) -> None:
         """Returns when the engine answers; raises DockerUnavailable or DockerPermissionDenied."""
@@ -126,7 +118,8 @@ class DockerSource:
         candidates = [
             info
             for info in self.containers(vllm_only=False)
-            if info.host_port == port or any(b.host_port == port for b in info.ports)
+            if (info.host_network and info.vllm_port == port)
+            or any(b.host_port == port for b in info.ports)
         ]
         candidates.sort(key=lambda info: not info.is_vllm)
         return candidates[0] if candidates else None
@@ -142,11 +135,8 @@ class DockerSource:
             raise ContainerGone(attached.name) from None
         if not current.running:
             raise ContainerExited(current.name, current.state, current.exit_code)
-        if attached.started_at is not None and current.started_at != attached.started_at:
-            started = (
-                current.started_at.isoformat(timespec="seconds") if current.started_at else "?"
-            )
-            raise ContainerRestarted(current.name, started)
+        if current.started_at is not None and current.started_at != attached.started_at:
+            raise ContainerRestarted(current.name, current.started_at.isoformat(timespec="seconds"))
         return current
 
     def vllm_version(self, info: ContainerInfo, http_timeout_s: float = 2.0) -> VllmVersion:
@@ -274,18 +264,21 @@ def _looks_like_address(text: str) -> bool:
     return any(ch in text for ch in ":/") or text.isdigit()
 
 
-def container_behind(endpoint: Endpoint, timeout_s: float = 3.0) -> ContainerInfo | None:
+def container_behind(
+    endpoint: Endpoint, source: DockerSource | None = None, timeout_s: float = 3.0
+) -> ContainerInfo | None:
     """Returns the local container serving a loopback endpoint, or None (also without Docker)."""
     parts = urlsplit(endpoint.base_url)
-    if parts.hostname is None or parts.hostname not in LOOPBACK_HOSTS or parts.port is None:
+    if parts.hostname not in LOOPBACK_HOSTS or parts.port is None:
         return None
-    source = DockerSource(timeout_s=timeout_s)
+    docker_source = source or DockerSource(timeout_s=timeout_s)
     try:
-        return source.find_by_port(parts.port)
+        return docker_source.find_by_port(parts.port)
     except Exception:  # the container is extra detail: Docker trouble never breaks HTTP use
         return None
     finally:
-        source.close()
+        if source is None:
+            docker_source.close()
 
 
 def resolve_target(
@@ -301,7 +294,7 @@ def resolve_target(
     text = text.strip()
     if _looks_like_address(text):
         endpoint = parse_endpoint(text)
-        return endpoint, container_behind(endpoint)
+        return endpoint, container_behind(endpoint, source)
     owned = source is None
     docker_source = source or DockerSource()
     try:

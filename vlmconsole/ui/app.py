@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -31,14 +30,13 @@ from vlmconsole.model.console_state import (
 from vlmconsole.model.metrics import MetricsHistory
 from vlmconsole.model.server_info import ServerInfo
 from vlmconsole.model.server_stats import derive_stats
-from vlmconsole.model.session import PolicyError, WindowPolicy
 from vlmconsole.model.turn_record import TurnRecord
 from vlmconsole.sources.errors import SourceError
 from vlmconsole.sources.image_folder import ImageFolder
-from vlmconsole.sources.image_transport import TransportError
 from vlmconsole.sources.images import ImageAsset, ImageError, load_image
 from vlmconsole.sources.observer import Observation
 from vlmconsole.sources.turn_engine import TurnEngine
+from vlmconsole.ui.console_actions import ConsoleActions
 from vlmconsole.ui.console_config import ConsoleConfig
 from vlmconsole.ui.messages import (
     MetricsScraped,
@@ -48,8 +46,6 @@ from vlmconsole.ui.messages import (
     TurnStarted,
 )
 from vlmconsole.ui.palette import ConsoleCommands
-from vlmconsole.ui.screens.help_screen import HelpScreen
-from vlmconsole.ui.screens.settings_screen import SettingsScreen
 from vlmconsole.ui.themes import DEFAULT_THEME, load_themes, theme_folders
 from vlmconsole.ui.widgets.chat_log import ChatLog
 from vlmconsole.ui.widgets.push_bar import PushBar
@@ -88,7 +84,7 @@ THEME_VARIABLE_DEFAULTS = {
 """Colours for the console's own variables under themes that lack them (Textual's own)."""
 
 
-class VlmConsoleApp(App[None]):
+class VlmConsoleApp(ConsoleActions):
     """vlmconsole attach: the console."""
 
     CSS_PATH = "app.tcss"
@@ -333,139 +329,6 @@ class VlmConsoleApp(App[None]):
         if event.worker.group == "turn":
             self.turn_busy = False
             self.query_one(RunBar).busy = False
-
-    # --- actions -------------------------------------------------------------------------
-
-    def action_push(self) -> None:
-        """Focuses the push bar."""
-        self.query_one(PushBar).focus()
-
-    def action_leave_input(self) -> None:
-        """Leaves the push bar so single keys work again."""
-        self.set_focus(None)
-
-    def action_next_image(self) -> None:
-        """Pushes the next screenshot of the images folder."""
-        if self.folder is None:
-            self.notify("no images folder: start with --images DIR", severity="warning")
-            return
-        path = self.folder.next_image()
-        if path is None:
-            self.notify(f"no more images in {self.folder.folder}")
-            return
-        self._push_path(path, self.config.text)
-
-    def action_resend(self) -> None:
-        """Sends the last screenshot again, byte for byte."""
-        if self.last_asset is None:
-            self.notify("nothing sent yet", severity="warning")
-            return
-        self._send(self.last_asset, self.config.text, None)
-
-    def action_watch(self) -> None:
-        """Starts or stops pushing every new screenshot that lands in the images folder."""
-        if self.folder is None:
-            self.notify("no images folder to watch: start with --images DIR", severity="warning")
-            return
-        self.watching = not self.watching
-        state = "watching" if self.watching else "stopped watching"
-        self.notify(f"{state} {self.folder.folder}")
-
-    def action_toggle_breakdown(self) -> None:
-        """Shows or hides where each turn's TTFT went."""
-        chat = self.query_one(ChatLog)
-        chat.show_breakdown = not chat.show_breakdown
-
-    def action_help(self) -> None:
-        """Opens the help screen."""
-        self.push_screen(HelpScreen())
-
-    def action_cycle_theme(self) -> None:
-        """Switches to the next theme."""
-        names = [n for n in self._theme_names if n in self.available_themes]
-        if names:
-            index = names.index(self.theme) + 1 if self.theme in names else 0
-            self.theme = names[index % len(names)]
-            self.notify(f"theme {self.theme}")
-
-    def action_settings(self) -> None:
-        """Opens the settings screen for the next turns."""
-        if self.settings is None or self.info is None:
-            self.notify("not connected yet", severity="warning")
-            return
-        models = [card.id for card in self.info.models]
-        self.push_screen(SettingsScreen(self.settings, models), self._apply_settings)
-
-    def _apply_settings(self, new: RunSettings | None) -> None:
-        if new is None or self.engine is None or self.settings is None:
-            return
-        old = self.settings
-        self.engine.configure(model=new.model, policy=new.policy, max_tokens=new.max_tokens)
-        self.settings = new
-        self.query_one(RunBar).settings = new
-        if new.transport != old.transport:
-            self._swap_transport(new.transport)
-
-    def action_set_policy(self, text: str) -> None:
-        """Applies a window policy from the next turn on."""
-        if self.settings is None:
-            self.notify("not connected yet", severity="warning")
-            return
-        try:
-            policy = WindowPolicy.parse(text)
-        except PolicyError as error:
-            self.notify(str(error), severity="error")
-            return
-        self._apply_settings(
-            RunSettings(
-                self.settings.model, policy, self.settings.transport, self.settings.max_tokens
-            )
-        )
-        self.notify(f"window policy {policy} from the next turn on")
-
-    def action_set_transport(self, name: str) -> None:
-        """Sends images another way from the next turn on."""
-        if self.settings is None:
-            self.notify("not connected yet", severity="warning")
-            return
-        self._apply_settings(
-            RunSettings(self.settings.model, self.settings.policy, name, self.settings.max_tokens)
-        )
-
-    @work(exclusive=True, group="settings", exit_on_error=False)
-    async def _swap_transport(self, name: str) -> None:
-        from vlmconsole.sources.image_transport import make_transport
-
-        if self.engine is None:
-            return
-        try:
-            await self.engine.swap_transport(make_transport(name, self.config.session_dir))
-        except TransportError as error:
-            self.notify(str(error), severity="error")
-            return
-        self.notify(f"transport {name} from the next turn on")
-
-    def action_export(self) -> None:
-        """Writes the session's CSV, JSON Lines and HTML report."""
-        if not self.records:
-            self.notify("no turn to export yet", severity="warning")
-            return
-        self._export(tuple(self.records))
-
-    @work(thread=True, group="export", exit_on_error=False)
-    def _export(self, records: tuple[TurnRecord, ...]) -> None:
-        from vlmconsole.export import export_all
-
-        info = self.info
-        meta = {
-            "server": self.config.url,
-            "vLLM": (info.version if info else None) or "not reported",
-            "model": self.settings.model if self.settings else "?",
-            "exported": datetime.now(UTC).isoformat(timespec="seconds"),
-        }
-        written = export_all(records, self.config.session_dir, "vlmconsole session", meta)
-        paths = ", ".join(str(p) for p in written.values())
-        self.call_from_thread(self.notify, f"exported {len(records)} turns: {paths}", timeout=10)
 
     async def on_unmount(self) -> None:
         """Closes the sources."""

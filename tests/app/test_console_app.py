@@ -1,0 +1,127 @@
+"""The console driven as a person would: attach, watch, push, read receipts, export."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.app.console_host import ASSETS, ScriptedObserver, console_for, until
+from tests.support.fixtures import snapshot
+from vlmconsole.model.console_state import Link
+from vlmconsole.model.server_info import ModelCard, ServerInfo
+from vlmconsole.sim.config import SimConfig
+from vlmconsole.sim.server import SimServer, run_in_thread
+from vlmconsole.sources.observer import Observation
+from vlmconsole.ui.screens.help_screen import HelpScreen
+from vlmconsole.ui.widgets.server_header import ServerHeader
+from vlmconsole.ui.widgets.server_panel import ServerPanel
+from vlmconsole.ui.widgets.trend_chart import TrendChart, chart_points
+from vlmconsole.ui.widgets.turn_view import TurnView
+
+
+@pytest.fixture(scope="module")
+def sim() -> Iterator[SimServer]:
+    with run_in_thread(SimConfig(speed=50)) as server:
+        yield server
+
+
+def header_text(app: object) -> str:
+    from vlmconsole.ui.app import VlmConsoleApp
+
+    assert isinstance(app, VlmConsoleApp)
+    return str(app.query_one(ServerHeader).render())
+
+
+async def test_attach_shows_the_server_and_its_metrics(sim: SimServer, tmp_path: Path) -> None:
+    app = console_for(sim.base_url, tmp_path)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await until(pilot, lambda: len(app.timeline.points) >= 3)
+        text = header_text(app)
+        assert "vLLM 0.32.0" in text and "vlmconsole-demo-vlm" in text and "live" in text
+        panel = app.query_one(ServerPanel)
+        assert panel.stats is not None and panel.stats.kv_capacity is not None
+        assert app.settings is not None and app.settings.model == "vlmconsole-demo-vlm"
+
+
+async def test_push_two_screenshots_and_read_their_receipts(sim: SimServer, tmp_path: Path) -> None:
+    app = console_for(sim.base_url, tmp_path)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await until(pilot, lambda: app.engine is not None)
+        await pilot.press("n")
+        await until(pilot, lambda: len(app.records) == 1)
+        await pilot.press("n")
+        await until(pilot, lambda: len(app.records) == 2)
+        receipts = [str(v.query_one("#receipt").render()) for v in app.query(TurnView)]
+        assert receipts[0].startswith("✓ turn 1 · image 863 tok")
+        assert receipts[1].startswith("✓ turn 2 · image 863 tok") and "TTFT" in receipts[1]
+        points = chart_points(app.query_one(TrendChart).records)
+        assert len(points.client_ttft) == 2 and len(points.server_ttft) == 2
+        assert (tmp_path / "journal.jsonl").read_text().count("\n") == 2
+        await pilot.press("b")
+        assert all(v.has_class("-breakdown") for v in app.query(TurnView))
+
+
+async def test_push_by_path_with_words_then_export(sim: SimServer, tmp_path: Path) -> None:
+    app = console_for(sim.base_url, tmp_path / "session", images=None)
+    shot = ASSETS / "screen-03.png"
+    async with app.run_test(size=(160, 50)) as pilot:
+        await until(pilot, lambda: app.engine is not None)
+        await pilot.press("p")
+        await pilot.press(*f"{shot} what is open?")
+        await pilot.press("enter")
+        await until(pilot, lambda: len(app.records) == 1)
+        assert app.records[0].ok and app.records[0].new_images[0].label == str(shot)
+        await pilot.press("escape", "e")
+        await until(pilot, lambda: (tmp_path / "session" / "report.html").exists())
+        assert (tmp_path / "session" / "turns.csv").read_text().count("\n") == 2
+
+
+async def test_a_bad_screenshot_gets_a_failed_receipt(sim: SimServer, tmp_path: Path) -> None:
+    bad = tmp_path / "notes.png"
+    bad.write_text("this is not an image")
+    app = console_for(sim.base_url, tmp_path, images=None)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await until(pilot, lambda: app.engine is not None)
+        await pilot.press("p", *str(bad), "enter")
+        await until(pilot, lambda: len(app.records) == 1)
+        receipt = str(app.query_one(TurnView).query_one("#receipt").render())
+        assert "✗ turn 1 failed" in receipt and "not an image" in receipt
+        await pilot.press("escape", "n")  # no folder: says so, nothing breaks
+        assert len(app.records) == 1
+
+
+async def test_theme_switch_and_help(sim: SimServer, tmp_path: Path) -> None:
+    app = console_for(sim.base_url, tmp_path, theme="vlm-dark")
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert app.theme == "vlm-dark"
+        await pilot.press("t")
+        assert app.theme != "vlm-dark" and app.theme.startswith("vlm-")
+        await pilot.press("question_mark")
+        assert isinstance(app.screen, HelpScreen)
+        await pilot.press("escape")
+        assert not isinstance(app.screen, HelpScreen)
+
+
+def observation() -> Observation:
+    info = ServerInfo("http://127.0.0.1:9", "0.32.0", True, "ok", (ModelCard("m", "/m", 4096),), 0)
+    return Observation(info, snapshot("vllm-0.32.0-after", 0.0))
+
+
+async def test_lost_server_is_shown_with_the_data_age_and_picked_up_again(tmp_path: Path) -> None:
+    observer = ScriptedObserver(observation())
+    now = [100.0]
+    app = console_for("http://127.0.0.1:9", tmp_path, observer=observer, clock=lambda: now[0])
+    async with app.run_test(size=(160, 50)) as pilot:
+        await until(pilot, lambda: app.connection.link is Link.LIVE)
+        observer.down = True
+        now[0] = 103.0
+        await until(pilot, lambda: app.connection.link is Link.LOST)
+        text = header_text(app)
+        assert "connection lost" in text and "connection refused" in text and "old" in text
+        assert app.query_one(ServerPanel).stats is not None, "what it had stays on screen"
+        observer.down = False
+        now[0] = 200.0  # past the backoff
+        await until(pilot, lambda: app.connection.link is Link.LIVE)
+        assert "live" in header_text(app)
