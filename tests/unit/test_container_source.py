@@ -19,10 +19,13 @@ from tests.unit.test_container import info
 from vlmconsole.model.container import VllmVersion
 from vlmconsole.sources.docker_errors import (
     AmbiguousContainer,
+    ContainerGone,
+    DockerApiError,
     DockerPermissionDenied,
     DockerUnavailable,
     NoSuchContainer,
     engine_error,
+    sdk_error,
 )
 from vlmconsole.sources.docker_source import (
     DockerSource,
@@ -238,3 +241,16 @@ def test_ps_without_docker_exits_2_with_one_line(no_docker: str) -> None:
     assert done.stderr == f"vlmconsole: Docker is not reachable at {no_docker}: " + (
         "no such socket (is the engine installed and started?)\n"
     )
+
+
+def test_sdk_errors_about_a_container_become_typed() -> None:
+    from docker import errors as sdk
+
+    host = "unix:///var/run/docker.sock"
+    gone = sdk_error(sdk.NotFound("404", explanation="No such container: ab12"), "x", "vllm", host)
+    assert isinstance(gone, ContainerGone) and str(gone) == "container vllm was removed"
+    conflict = sdk.APIError("409", explanation="Container ab12 is not running\nmore")
+    api = sdk_error(conflict, "run python3 in vllm", "vllm", host)
+    assert isinstance(api, DockerApiError)
+    assert str(api) == "Docker could not run python3 in vllm: Container ab12 is not running"
+    assert sdk_error(ValueError("not Docker's"), "x", None, host) is None

@@ -161,7 +161,7 @@ class VlmConsoleApp(ConsoleActions):
         """Says what was wrong with the themes, then starts scraping."""
         for problem in self._theme_problems:
             self.notify(problem, title="themes", severity="warning", timeout=8)
-        self.query_one(RunBar).session_dir = str(self.config.session_dir)
+        self.query_one(RunBar).session_dir = self.config.session_dir.name
         if self.config.images_dir is not None:
             try:
                 self.folder = ImageFolder(self.config.images_dir)

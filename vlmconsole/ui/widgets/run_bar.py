@@ -21,6 +21,7 @@ class RunBar(Widget):
     turns: reactive[int] = reactive(0)
     busy: reactive[bool] = reactive(False)
     session_dir: reactive[str] = reactive("")
+    """The session folder's name (its full path is in the help screen and export notes)."""
 
     def render(self) -> Text:
         """Returns the line."""
@@ -34,6 +35,8 @@ class RunBar(Widget):
         if self.busy:
             line.append(" · sending…", style="bold")
         if self.session_dir:
-            line.append(" · ")
+            line.append(" · session ")
             line.append_text(plain(self.session_dir))
+        line.no_wrap = True
+        line.overflow = "ellipsis"
         return line

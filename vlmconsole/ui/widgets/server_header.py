@@ -73,4 +73,6 @@ class ServerHeader(Widget):
         if self.container:
             line.append("  container ")
             line.append_text(plain(self.container))
+        line.no_wrap = True  # each line cropped: the connection state always shows
+        line.overflow = "ellipsis"
         return line

@@ -100,11 +100,13 @@ class TurnView(Widget):
 
     async def finish(self, record: TurnRecord) -> None:
         """Shows the turn's receipt (and its breakdown when asked)."""
+        streamed = self._stream is not None
         if self._stream is not None:
             await self._stream.stop()
             self._stream = None
         self.record = record
-        if not record.ok and record.reply:
+        if record.reply and (not streamed or not record.ok):
+            # a replayed turn, or a failed one: show what the journal kept
             await self.query_one("#reply", Markdown).update(strip_control(record.reply))
         self.set_class(not record.ok, "-failed")
         self.query_one("#receipt", Static).update(receipt(record))
