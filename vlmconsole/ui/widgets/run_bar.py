@@ -14,7 +14,8 @@ class RunBar(Widget):
     """Model, window policy, transport, max tokens, turn count, session folder."""
 
     DEFAULT_CSS = """
-    RunBar { height: 1; background: $panel; color: $text-muted; padding: 0 1; }
+    RunBar { height: 1; background: $panel; color: $text-muted; padding: 0 1;
+        text-wrap: nowrap; text-overflow: ellipsis; }
     """
 
     settings: reactive[RunSettings | None] = reactive(None)

@@ -17,7 +17,8 @@ class ServerHeader(Widget):
 
     COMPONENT_CLASSES = {"server-header--live", "server-header--lost", "server-header--waiting"}
     DEFAULT_CSS = """
-    ServerHeader { height: 2; background: $panel; color: $foreground; padding: 0 1; }
+    ServerHeader { height: 2; background: $panel; color: $foreground; padding: 0 1;
+        text-wrap: nowrap; text-overflow: ellipsis; }
     ServerHeader.-lost { background: $error 20%; }
     ServerHeader > .server-header--live { color: $connection-live; text-style: bold; }
     ServerHeader > .server-header--lost { color: $connection-lost; text-style: bold; }
