@@ -9,6 +9,7 @@ from pathlib import Path
 from textual.pilot import Pilot
 
 from vlmconsole.model.console_state import RunSettings
+from vlmconsole.model.container import ContainerInfo
 from vlmconsole.sources.endpoint import parse_endpoint
 from vlmconsole.sources.errors import ServerUnreachable
 from vlmconsole.sources.image_transport import make_transport
@@ -29,6 +30,7 @@ def console_for(
     theme: str | None = None,
     images: Path | None = ASSETS,
     clock: Callable[[], float] | None = None,
+    container: ContainerInfo | None = None,
 ) -> VlmConsoleApp:
     """Returns the console on `url`, as `attach` builds it (half-cell previews)."""
     from vlmconsole.settings import ApiKey
@@ -43,6 +45,7 @@ def console_for(
         theme=theme,
         preview="halfcell",
         max_tokens=16,
+        container=container,
     )
 
     def make_engine(run: RunSettings) -> TurnEngine:

@@ -11,7 +11,9 @@ from pathlib import Path
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Adds the attach command's arguments (shared with demo)."""
-    parser.add_argument("server", help="HOST:PORT, :PORT, or a URL (with or without /v1)")
+    parser.add_argument(
+        "server", help="HOST:PORT, :PORT, a URL (with or without /v1), or a container name"
+    )
     add_console_arguments(parser)
 
 
@@ -41,23 +43,26 @@ def default_session_dir(env: dict[str, str] | None = None) -> Path:
 def run(args: argparse.Namespace) -> int:
     """Runs `attach`; returns the exit code."""
     from vlmconsole.settings import SettingsError, load_settings
-    from vlmconsole.sources.endpoint import parse_endpoint
+    from vlmconsole.sources.docker_source import resolve_target
     from vlmconsole.sources.errors import SourceError
 
     try:
         settings = load_settings(
             api_key=args.api_key, timeout_s=args.timeout, scrape_interval_s=args.interval
         )
-        endpoint = parse_endpoint(args.server)
+        endpoint, container = resolve_target(args.server)
     except (SettingsError, SourceError) as error:
         print(f"vlmconsole: {error}", file=sys.stderr)
         return 2
-    return run_console(args, endpoint, settings)
+    return run_console(args, endpoint, settings, container)
 
 
-def run_console(args: argparse.Namespace, endpoint: object, settings: object) -> int:
+def run_console(
+    args: argparse.Namespace, endpoint: object, settings: object, container: object = None
+) -> int:
     """Builds the console's sources and runs it; returns the exit code."""
     from vlmconsole.model.console_state import RunSettings
+    from vlmconsole.model.container import ContainerInfo
     from vlmconsole.model.session import PolicyError, WindowPolicy
     from vlmconsole.settings import Settings
     from vlmconsole.sources.endpoint import Endpoint
@@ -86,7 +91,7 @@ def run_console(args: argparse.Namespace, endpoint: object, settings: object) ->
         images_dir=args.images,
         theme=args.theme,
         preview="none" if args.no_preview else "auto",
-        container=getattr(args, "container_line", None),
+        container=container if isinstance(container, ContainerInfo) else None,
     )
     run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
 

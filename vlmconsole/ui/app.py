@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
@@ -38,6 +39,7 @@ from vlmconsole.sources.observer import Observation
 from vlmconsole.sources.turn_engine import TurnEngine
 from vlmconsole.ui.console_actions import ConsoleActions
 from vlmconsole.ui.console_config import ConsoleConfig
+from vlmconsole.ui.container_watch import ContainerWatch, container_line
 from vlmconsole.ui.messages import (
     MetricsScraped,
     ReplyText,
@@ -48,6 +50,7 @@ from vlmconsole.ui.messages import (
 from vlmconsole.ui.palette import ConsoleCommands
 from vlmconsole.ui.themes import DEFAULT_THEME, load_themes, theme_folders
 from vlmconsole.ui.widgets.chat_log import ChatLog
+from vlmconsole.ui.widgets.logs_pane import LogsPane
 from vlmconsole.ui.widgets.push_bar import PushBar
 from vlmconsole.ui.widgets.run_bar import RunBar
 from vlmconsole.ui.widgets.server_header import ServerHeader
@@ -84,7 +87,7 @@ THEME_VARIABLE_DEFAULTS = {
 """Colours for the console's own variables under themes that lack them (Textual's own)."""
 
 
-class VlmConsoleApp(ConsoleActions):
+class VlmConsoleApp(ContainerWatch, ConsoleActions):
     """vlmconsole attach: the console."""
 
     CSS_PATH = "app.tcss"
@@ -101,6 +104,7 @@ class VlmConsoleApp(ConsoleActions):
         Binding("e", "export", "export"),
         Binding("s", "settings", "settings"),
         Binding("t", "cycle_theme", "theme"),
+        Binding("l", "toggle_logs", "logs"),
         Binding("escape", "leave_input", "leave input", show=False),
     ]
 
@@ -146,13 +150,15 @@ class VlmConsoleApp(ConsoleActions):
         """Returns the header, the server panel, the chat with its charts, and the footer."""
         header = ServerHeader()
         header.url = self.config.url
-        header.container = self.config.container
+        if self.config.container is not None:
+            header.container = container_line(self.config.container, None, datetime.now(UTC))
         yield header
         with Horizontal(id="body"):
             yield ServerPanel()
             with Vertical(id="chat-column"):
                 yield ChatLog()
                 yield TrendChart()
+                yield LogsPane()
                 yield RunBar()
                 yield PushBar()
         yield Footer()
@@ -167,6 +173,8 @@ class VlmConsoleApp(ConsoleActions):
                 self.folder = ImageFolder(self.config.images_dir)
             except ImageError as error:
                 self.notify(str(error), severity="error")
+        self.container = self.config.container
+        self.start_container_watch()
         self.set_interval(self.config.scrape_interval_s, self._scrape_tick)
         self.set_interval(1.0, self._second_tick)
         self._scrape_tick()

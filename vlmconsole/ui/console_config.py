@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from vlmconsole.model.container import ContainerInfo
 from vlmconsole.model.session import WindowPolicy
 
 
@@ -25,7 +26,7 @@ class ConsoleConfig:
     theme: str | None = None
     preview: str = "auto"
     """Image previews: "auto", "halfcell" (tests) or "none"."""
-    container: str | None = None
-    """A line about the container behind the server, when known."""
+    container: ContainerInfo | None = None
+    """The container behind the server, when known (its state and log are followed)."""
     text: str = "What changed on this screen?"
     """Words sent with a screenshot pushed without words."""

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
+from vlmconsole.model.container import ContainerInfo
 from vlmconsole.model.turn_record import TurnRecord
 from vlmconsole.sources.observer import Observation
 
@@ -54,3 +55,20 @@ class TurnStarted(Message):
     image_label: str | None
     image_size: tuple[int, int] | None
     image_data: bytes | None
+
+
+@dataclass
+class ContainerSeen(Message):
+    """A container check: the container as it is now (None when gone), and what happened."""
+
+    info: ContainerInfo | None
+    note: str | None
+
+
+@dataclass
+class LogLines(Message):
+    """New lines of the container's log."""
+
+    lines: list[str]
+    started_at: str | None
+    """Which run of the container they belong to."""

@@ -1,0 +1,134 @@
+"""The container behind the server: checked every second, its log followed on demand.
+
+A base class of the app. The Docker SDK blocks, so every call runs in a thread
+worker and comes back as a message; widgets are never touched from a thread.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from textual import on, work
+from textual.app import App
+from textual.worker import get_current_worker
+
+from vlmconsole.model.container import ContainerInfo
+from vlmconsole.sources.docker_errors import (
+    ContainerExited,
+    ContainerGone,
+    ContainerRestarted,
+    DockerError,
+    NoSuchContainer,
+)
+from vlmconsole.sources.docker_source import DockerSource
+from vlmconsole.ui.messages import ContainerSeen, LogLines
+from vlmconsole.ui.widgets.logs_pane import LogsPane
+from vlmconsole.ui.widgets.server_header import ServerHeader
+from vlmconsole.views.ps_view import format_uptime
+
+LOG_TAIL = 200
+
+
+def container_line(info: ContainerInfo, note: str | None, now: datetime) -> str:
+    """Returns the header's container part: name, image:tag, state, uptime, restarts."""
+    parts = [info.name, info.image_ref, info.state]
+    if info.running:
+        parts.append(f"up {format_uptime(info.uptime_s(now))}")
+    if info.restart_count:
+        parts.append(f"{info.restart_count} restarts")
+    line = " · ".join(parts)
+    return f"{line} ({note})" if note and not info.running else line
+
+
+class ContainerWatch(App[None]):
+    """Container state in the header; its log in the logs pane."""
+
+    container: ContainerInfo | None = None
+    _following: str | None = None
+    """The container start whose log is being followed."""
+
+    def start_container_watch(self) -> None:
+        """Starts checking the container every second (when there is one)."""
+        if self.container is None:
+            return
+        self.query_one(LogsPane).set_note(f"log of container {self.container.name}")
+        self.set_interval(1.0, self._container_check)
+        self._container_check()
+
+    @work(thread=True, exclusive=True, group="container", exit_on_error=False)
+    def _container_check(self) -> None:
+        attached = self.container
+        if attached is None:
+            return
+        source = DockerSource(timeout_s=3.0)
+        note: str | None = None
+        info: ContainerInfo | None
+        try:
+            info = source.check_attached(attached)
+        except ContainerRestarted as restarted:
+            note = str(restarted)
+            info = source.inspect(attached.id)
+        except ContainerExited as exited:
+            note = str(exited)
+            info = source.inspect(attached.id)
+        except ContainerGone as gone:
+            note = str(gone)
+            try:  # a new container under the same name is the one to watch
+                info = source.find(attached.name)
+            except NoSuchContainer:
+                info = None
+        except DockerError as error:
+            note, info = str(error), attached
+        finally:
+            source.close()
+        self.post_message(ContainerSeen(info, note))
+
+    @on(ContainerSeen)
+    def _container_seen(self, message: ContainerSeen) -> None:
+        header = self.query_one(ServerHeader)
+        now = datetime.now(UTC)
+        if message.info is None:
+            header.container = message.note
+            return
+        self.container = message.info
+        header.container = container_line(message.info, message.note, now)
+        logs = self.query_one(LogsPane)
+        started = message.info.started_at.isoformat() if message.info.started_at else None
+        if logs.has_class("-shown") and message.info.running and self._following != started:
+            self._follow(message.info)
+
+    def action_toggle_logs(self) -> None:
+        """Shows or hides the container's log."""
+        logs = self.query_one(LogsPane)
+        logs.toggle_class("-shown")
+        if logs.has_class("-shown") and self.container is None:
+            self.notify("no container known: attach by container name to see its log")
+        elif logs.has_class("-shown") and self.container is not None and self._following is None:
+            self._follow(self.container)
+
+    def _follow(self, info: ContainerInfo) -> None:
+        started = info.started_at.isoformat() if info.started_at else None
+        self._following = started
+        self.query_one(LogsPane).clear_lines()
+        self._follow_logs(info, started)
+
+    @work(thread=True, exclusive=True, group="logs", exit_on_error=False)
+    def _follow_logs(self, info: ContainerInfo, started: str | None) -> None:
+        worker = get_current_worker()
+        source = DockerSource(timeout_s=10.0)
+        try:
+            follow = source.follow_logs(info, tail=LOG_TAIL)
+            for line in follow:
+                if worker.is_cancelled:
+                    follow.close()
+                    break
+                self.post_message(LogLines([line], started))
+        except DockerError as error:
+            self.post_message(LogLines([f"(the log stopped: {error})"], started))
+        finally:
+            source.close()
+
+    @on(LogLines)
+    def _log_lines(self, message: LogLines) -> None:
+        if message.started_at == self._following:
+            self.query_one(LogsPane).add_lines(message.lines)

@@ -1,0 +1,84 @@
+"""The container's log, followed live: filterable, with the lines that matter coloured."""
+
+from __future__ import annotations
+
+from collections import deque
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import Input, RichLog, Static
+
+from vlmconsole.views.log_lines import log_kind, matches
+from vlmconsole.views.safe_text import plain
+
+KEEP_LINES = 5000
+
+
+class LogsPane(Vertical):
+    """The last lines of the container's log and a filter."""
+
+    COMPONENT_CLASSES = {"logs--error", "logs--warning", "logs--preempt", "logs--kv"}
+    DEFAULT_CSS = """
+    LogsPane { height: 14; border-top: hkey $panel-lighten-1; display: none; }
+    LogsPane.-shown { display: block; }
+    LogsPane #logs-note { height: 1; color: $text-muted; padding: 0 1; }
+    LogsPane #logs-filter { height: 1; border: none; padding: 0 1; }
+    LogsPane RichLog { height: 1fr; background: $surface; }
+    LogsPane > .logs--error { color: $error; text-style: bold; }
+    LogsPane > .logs--warning { color: $warning; }
+    LogsPane > .logs--preempt { color: $accent; text-style: bold; }
+    LogsPane > .logs--kv { color: $secondary; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__(id="logs")
+        self._lines: deque[str] = deque(maxlen=KEEP_LINES)
+        self._filter = ""
+
+    def compose(self) -> ComposeResult:
+        """Returns the note line, the filter and the log."""
+        yield Static(
+            "no container known: attach by container name to follow its log",
+            id="logs-note",
+            markup=False,
+        )
+        yield Input(placeholder="filter the log (Enter)", id="logs-filter")
+        yield RichLog(id="logs-log", max_lines=KEEP_LINES, wrap=False, markup=False)
+
+    def set_note(self, text: str) -> None:
+        """Shows where the lines come from (or why there are none)."""
+        self.query_one("#logs-note", Static).update(plain(text))
+
+    def _styled(self, line: str) -> Text:
+        kind = log_kind(line)
+        style = self.get_component_rich_style(f"logs--{kind}") if kind else ""
+        return plain(line.rstrip("\n"), style)
+
+    def add_lines(self, lines: list[str]) -> None:
+        """Appends lines; those matching the filter show at once."""
+        log = self.query_one(RichLog)
+        for line in lines:
+            self._lines.append(line)
+            if matches(line, self._filter):
+                log.write(self._styled(line))
+
+    def clear_lines(self) -> None:
+        """Forgets the lines (a new container process starts a new log)."""
+        self._lines.clear()
+        self.query_one(RichLog).clear()
+
+    @on(Input.Submitted, "#logs-filter")
+    def _filter_changed(self, event: Input.Submitted) -> None:
+        event.stop()
+        self._filter = event.value.strip()
+        log = self.query_one(RichLog)
+        log.clear()
+        for line in self._lines:
+            if matches(line, self._filter):
+                log.write(self._styled(line))
+
+    def shown_lines(self) -> list[str]:
+        """Returns the kept lines that match the filter (what the pane shows)."""
+        return [line for line in self._lines if matches(line, self._filter)]
