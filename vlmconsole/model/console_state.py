@@ -11,6 +11,9 @@ from enum import Enum
 from vlmconsole.model.server_stats import ServerStats
 from vlmconsole.model.session import WindowPolicy
 
+TRANSPORTS = ("base64", "url", "file")
+"""How images reach the server (see sources/image_transport.py)."""
+
 
 class Link(Enum):
     """Where the console stands with the server."""

@@ -17,10 +17,9 @@ from typing import Protocol
 
 from aiohttp import web
 
+from vlmconsole.model.console_state import TRANSPORTS
 from vlmconsole.sources.errors import SourceError
 from vlmconsole.sources.images import ImageAsset
-
-TRANSPORTS = ("base64", "url", "file")
 
 
 class TransportError(SourceError):

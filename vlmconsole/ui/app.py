@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from textual import on, work
 from textual.app import App, ComposeResult
@@ -36,7 +36,9 @@ from vlmconsole.sources.errors import SourceError
 from vlmconsole.sources.image_folder import ImageFolder
 from vlmconsole.sources.images import ImageAsset, ImageError, load_image
 from vlmconsole.sources.observer import Observation
-from vlmconsole.sources.turn_engine import TurnEngine
+
+if TYPE_CHECKING:
+    from vlmconsole.sources.turn_engine import TurnEngine
 from vlmconsole.ui.console_actions import ConsoleActions
 from vlmconsole.ui.console_config import ConsoleConfig
 from vlmconsole.ui.container_watch import ContainerWatch, container_line
@@ -67,7 +69,7 @@ class ObserverLike(Protocol):
     async def aclose(self) -> None: ...
 
 
-EngineFactory = Callable[[RunSettings], TurnEngine]
+EngineFactory = Callable[[RunSettings], "TurnEngine"]
 """Makes the turn engine once the model is known (sources, or a test's)."""
 
 
@@ -136,6 +138,7 @@ class VlmConsoleApp(ContainerWatch, ConsoleActions):
             self.register_theme(theme)
         # only themes that define the console's own colour variables take part in `t`
         self._theme_names = [t.name for t in themes]
+        self._scrape_in_flight = False
         wanted = config.theme or DEFAULT_THEME
         if wanted in self.available_themes:
             self.theme = wanted
@@ -185,19 +188,26 @@ class VlmConsoleApp(ContainerWatch, ConsoleActions):
         retry_at = self.connection.retry_at_s
         if retry_at is not None and self.clock() < retry_at:
             return
+        if self._scrape_in_flight:
+            return  # a slow server: let the scrape finish rather than cancel it
+        self._scrape_in_flight = True
         self._scrape()
 
-    @work(exclusive=True, group="scrape", exit_on_error=False)
+    @work(group="scrape", exit_on_error=False)
     async def _scrape(self) -> None:
         try:
             observation = await self.observer.observe()
         except SourceError as error:
             self.post_message(ScrapeFailed(str(error), self.clock()))
             return
+        finally:
+            self._scrape_in_flight = False
         self.post_message(MetricsScraped(observation, self.clock()))
 
     @on(MetricsScraped)
     def _scraped(self, message: MetricsScraped) -> None:
+        if not self.screen.is_mounted or self._exit:
+            return  # a scrape that lands while the console closes
         observation = message.observation
         self.history.add(observation.snapshot)
         stats = derive_stats(self.history)
@@ -212,7 +222,9 @@ class VlmConsoleApp(ContainerWatch, ConsoleActions):
         header.connection = self.connection
         header.now_s = message.at_s
         if self.settings is None and observation.info.models:
-            self._start_engine(observation.info)
+            # after the metrics are on screen: making the engine imports the openai SDK
+            self.settings = RunSettings(observation.info.models[0].id)
+            self.call_after_refresh(self._start_engine, observation.info)
 
     @on(ScrapeFailed)
     def _scrape_failed(self, message: ScrapeFailed) -> None:
@@ -315,6 +327,8 @@ class VlmConsoleApp(ContainerWatch, ConsoleActions):
 
     @on(ReplyText)
     async def _reply_text(self, message: ReplyText) -> None:
+        if self._exit:
+            return
         await self.query_one(ChatLog).append_reply(message.turn, message.text)
 
     @on(TurnFinished)
@@ -339,7 +353,8 @@ class VlmConsoleApp(ContainerWatch, ConsoleActions):
             self.query_one(RunBar).busy = False
 
     async def on_unmount(self) -> None:
-        """Closes the sources."""
+        """Closes the sources (the log stream first: its thread blocks until closed)."""
+        self.stop_container_watch()
         await self.observer.aclose()
         if self.engine is not None:
             await self.engine.aclose()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import work
 from textual.app import App
@@ -17,10 +18,11 @@ from vlmconsole.model.server_info import ServerInfo
 from vlmconsole.model.session import PolicyError, WindowPolicy
 from vlmconsole.model.turn_record import TurnRecord
 from vlmconsole.sources.image_folder import ImageFolder
-from vlmconsole.sources.image_transport import TransportError
 from vlmconsole.sources.images import ImageAsset
-from vlmconsole.sources.turn_engine import TurnEngine
 from vlmconsole.ui.console_config import ConsoleConfig
+
+if TYPE_CHECKING:
+    from vlmconsole.sources.turn_engine import TurnEngine
 from vlmconsole.ui.screens.help_screen import HelpScreen
 from vlmconsole.ui.screens.settings_screen import SettingsScreen
 from vlmconsole.ui.widgets.chat_log import ChatLog
@@ -145,7 +147,7 @@ class ConsoleActions(App[None]):
 
     @work(exclusive=True, group="settings", exit_on_error=False)
     async def _swap_transport(self, name: str) -> None:
-        from vlmconsole.sources.image_transport import make_transport
+        from vlmconsole.sources.image_transport import TransportError, make_transport
 
         if self.engine is None:
             return

@@ -20,7 +20,7 @@ from vlmconsole.sources.docker_errors import (
     DockerError,
     NoSuchContainer,
 )
-from vlmconsole.sources.docker_source import DockerSource
+from vlmconsole.sources.docker_source import DockerSource, LogFollow
 from vlmconsole.ui.messages import ContainerSeen, LogLines
 from vlmconsole.ui.widgets.logs_pane import LogsPane
 from vlmconsole.ui.widgets.server_header import ServerHeader
@@ -46,6 +46,14 @@ class ContainerWatch(App[None]):
     container: ContainerInfo | None = None
     _following: str | None = None
     """The container start whose log is being followed."""
+    _log_follow: LogFollow | None = None
+    """The open log stream; closing it (from any thread) ends its worker."""
+
+    def stop_container_watch(self) -> None:
+        """Ends the log stream, so its thread ends and the console can exit."""
+        follow, self._log_follow = self._log_follow, None
+        if follow is not None:
+            follow.close()
 
     def start_container_watch(self) -> None:
         """Starts checking the container every second (when there is one)."""
@@ -107,6 +115,7 @@ class ContainerWatch(App[None]):
             self._follow(self.container)
 
     def _follow(self, info: ContainerInfo) -> None:
+        self.stop_container_watch()  # one stream at a time
         started = info.started_at.isoformat() if info.started_at else None
         self._following = started
         self.query_one(LogsPane).clear_lines()
@@ -118,6 +127,9 @@ class ContainerWatch(App[None]):
         source = DockerSource(timeout_s=10.0)
         try:
             follow = source.follow_logs(info, tail=LOG_TAIL)
+            self._log_follow = follow
+            if worker.is_cancelled or self._exit:
+                follow.close()
             for line in follow:
                 if worker.is_cancelled:
                     follow.close()

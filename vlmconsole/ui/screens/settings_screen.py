@@ -12,9 +12,8 @@ from textual.screen import ModalScreen
 from textual.validation import Integer, ValidationResult, Validator
 from textual.widgets import Button, Input, Label, Select, Static
 
-from vlmconsole.model.console_state import RunSettings
+from vlmconsole.model.console_state import TRANSPORTS, RunSettings
 from vlmconsole.model.session import PolicyError, WindowPolicy
-from vlmconsole.sources.image_transport import TRANSPORTS
 
 MAX_TOKENS_LIMIT = 32768
 

@@ -9,6 +9,9 @@ from textual.widgets import Static
 from vlmconsole.model.turn_record import TurnRecord
 from vlmconsole.ui.widgets.turn_view import TurnView
 
+SHOWN_TURNS = 40
+"""Turns kept on screen; older ones stay in the journal and the exports."""
+
 HINT = (
     "Push a screenshot: press p, type a path (Tab completes), Enter.  "
     "n: next image from the folder · r: send the last one again · w: watch the folder"
@@ -21,24 +24,38 @@ class ChatLog(VerticalScroll):
     DEFAULT_CSS = """
     ChatLog { height: 1fr; padding: 0 1; }
     ChatLog #hint { color: $text-muted; }
+    ChatLog #older { color: $text-muted; height: auto; }
     """
 
     show_breakdown: reactive[bool] = reactive(False)
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._views: dict[int, TurnView] = {}
+        self._hidden = 0
+
     def compose(self):  # type: ignore[no-untyped-def]
-        """Returns the hint shown before the first turn."""
+        """Returns the hint shown before the first turn, and the note on older turns."""
         yield Static(HINT, id="hint", markup=False)
+        yield Static("", id="older", markup=False)
 
     def _view(self, turn: int) -> TurnView | None:
-        found = self.query(f"#turn-{turn}")
-        return found.first(TurnView) if found else None
+        return self._views.get(turn)
 
     async def add_turn(self, view: TurnView) -> None:
-        """Adds a turn that was just sent."""
+        """Adds a turn that was just sent; past SHOWN_TURNS the oldest leaves the screen."""
         for hint in self.query("#hint"):
             await hint.remove()
         view.show_breakdown = self.show_breakdown
+        self._views[view.turn] = view
         await self.mount(view)
+        while len(self._views) > SHOWN_TURNS:
+            oldest = min(self._views)
+            await self._views.pop(oldest).remove()
+            self._hidden += 1
+            self.query_one("#older", Static).update(
+                f"{self._hidden} earlier turns: in the journal and the exports (e)"
+            )
         self.scroll_end(animate=False)
 
     async def append_reply(self, turn: int, text: str) -> None:
@@ -56,5 +73,5 @@ class ChatLog(VerticalScroll):
             self.scroll_end(animate=False)
 
     def watch_show_breakdown(self, show: bool) -> None:
-        for view in self.query(TurnView):
+        for view in self._views.values():
             view.show_breakdown = show

@@ -12,6 +12,7 @@ from textual.widget import Widget
 from textual.widgets import Sparkline, Static
 
 from vlmconsole.model.server_stats import KvCapacity
+from vlmconsole.ui.widgets.quiet_update import update_if_changed
 from vlmconsole.views import formatting as fmt
 
 WARN_AT = 0.70
@@ -163,6 +164,6 @@ class KvGauge(Widget):
         if self.reported and width < MIN_BAR and self.content_size.width:
             value = fmt.percent(self.usage)
             width = self.content_size.width - TITLE_WIDTH - cell_len(value) - 1
-        self._value.update(Text(value))
+        update_if_changed(self._value, Text(value), layout=True)
         fraction = self.usage if self.reported and self.usage is not None else 0.0
-        self._bar.update(bar_text(fraction, width) if self.reported else Text())
+        update_if_changed(self._bar, bar_text(fraction, width) if self.reported else Text())

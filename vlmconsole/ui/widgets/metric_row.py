@@ -8,6 +8,7 @@ from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Sparkline, Static
 
+from vlmconsole.ui.widgets.quiet_update import update_if_changed
 from vlmconsole.views import formatting as fmt
 from vlmconsole.views.safe_text import plain
 
@@ -88,7 +89,7 @@ class MetricRow(Widget):
         self._sparkline.data = series
 
     def _show_value(self) -> None:
-        self._value.update(Text(fmt.or_not_reported(self.value_text, self.reported)))
+        update_if_changed(self._value, Text(fmt.or_not_reported(self.value_text, self.reported)))
 
     @property
     def shown_text(self) -> str:

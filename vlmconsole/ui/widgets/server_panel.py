@@ -20,6 +20,7 @@ from vlmconsole.model.console_state import StatsTimeline
 from vlmconsole.model.server_stats import ServerStats
 from vlmconsole.ui.widgets.kv_gauge import KvGauge
 from vlmconsole.ui.widgets.metric_row import MetricRow
+from vlmconsole.ui.widgets.quiet_update import update_if_changed
 from vlmconsole.views import formatting as fmt
 from vlmconsole.views.safe_text import plain
 
@@ -224,8 +225,8 @@ class ServerPanel(Widget):
         self.set_class(event.size.width < SPARKLINES_FROM, "-narrow")
 
     def watch_stats(self, stats: ServerStats | None) -> None:
-        self._header.update(header_text(stats))
-        self._finished.update(finished_text(stats))
+        update_if_changed(self._header, header_text(stats))
+        update_if_changed(self._finished, finished_text(stats), layout=True)
         gauge = self.gauge
         if stats is None:
             gauge.usage, gauge.capacity, gauge.reported = None, None, True
