@@ -206,7 +206,7 @@ class VlmConsoleApp(ContainerWatch, ConsoleActions):
 
     @on(MetricsScraped)
     def _scraped(self, message: MetricsScraped) -> None:
-        if not self.screen.is_mounted or self._exit:
+        if self._exit or not self.screen_stack:
             return  # a scrape that lands while the console closes
         observation = message.observation
         self.history.add(observation.snapshot)

@@ -24,7 +24,8 @@ class ChatLog(VerticalScroll):
     DEFAULT_CSS = """
     ChatLog { height: 1fr; padding: 0 1; }
     ChatLog #hint { color: $text-muted; }
-    ChatLog #older { color: $text-muted; height: auto; }
+    ChatLog #older { color: $text-muted; height: auto; display: none; }
+    ChatLog.-older #older { display: block; }
     """
 
     show_breakdown: reactive[bool] = reactive(False)
@@ -53,6 +54,7 @@ class ChatLog(VerticalScroll):
             oldest = min(self._views)
             await self._views.pop(oldest).remove()
             self._hidden += 1
+            self.add_class("-older")
             self.query_one("#older", Static).update(
                 f"{self._hidden} earlier turns: in the journal and the exports (e)"
             )

@@ -6,9 +6,12 @@ from rich.text import Text
 from textual.widgets import Static
 
 
-def update_if_changed(widget: Static, content: Text, layout: bool = False) -> None:
-    """Shows `content` unless it is already shown; repaints without a layout pass
-    unless asked (for cells whose size does not depend on their content)."""
+def update_if_changed(widget: Static, content: Text, layout: bool = True) -> None:
+    """Shows `content` unless it is already shown (an idle server's values rarely change).
+
+    A repaint without a layout pass (`layout=False`) left stale frames in the
+    screenshots, so the layout pass stays on by default.
+    """
     if getattr(widget, "_shown_content", None) == content:
         return
     widget._shown_content = content  # type: ignore[attr-defined]
