@@ -14,6 +14,7 @@ from vlmconsole.model.server_info import ModelCard, ServerInfo
 from vlmconsole.sim.config import SimConfig
 from vlmconsole.sim.server import SimServer, run_in_thread
 from vlmconsole.sources.observer import Observation
+from vlmconsole.ui.app import VlmConsoleApp
 from vlmconsole.ui.screens.help_screen import HelpScreen
 from vlmconsole.ui.widgets.server_header import ServerHeader
 from vlmconsole.ui.widgets.server_panel import ServerPanel
@@ -25,6 +26,12 @@ from vlmconsole.ui.widgets.turn_view import TurnView
 def sim() -> Iterator[SimServer]:
     with run_in_thread(SimConfig(speed=50)) as server:
         yield server
+
+
+def receipt_of(app: VlmConsoleApp, index: int) -> str:
+    """Returns the receipt line of the index-th turn on screen ("" before it exists)."""
+    views = list(app.query(TurnView))
+    return str(views[index].query_one("#receipt").render()) if len(views) > index else ""
 
 
 def header_text(app: object) -> str:
@@ -52,8 +59,8 @@ async def test_push_two_screenshots_and_read_their_receipts(sim: SimServer, tmp_
         await pilot.press("n")
         await until(pilot, lambda: len(app.records) == 1)
         await pilot.press("n")
-        await until(pilot, lambda: len(app.records) == 2)
-        receipts = [str(v.query_one("#receipt").render()) for v in app.query(TurnView)]
+        await until(pilot, lambda: "turn 2" in receipt_of(app, 1))
+        receipts = [receipt_of(app, 0), receipt_of(app, 1)]
         assert receipts[0].startswith("✓ turn 1 · image 863 tok")
         assert receipts[1].startswith("✓ turn 2 · image 863 tok") and "TTFT" in receipts[1]
         points = chart_points(app.query_one(TrendChart).records)
@@ -85,8 +92,8 @@ async def test_a_bad_screenshot_gets_a_failed_receipt(sim: SimServer, tmp_path: 
     async with app.run_test(size=(160, 50)) as pilot:
         await until(pilot, lambda: app.engine is not None)
         await pilot.press("p", *str(bad), "enter")
-        await until(pilot, lambda: len(app.records) == 1)
-        receipt = str(app.query_one(TurnView).query_one("#receipt").render())
+        await until(pilot, lambda: "turn 1" in receipt_of(app, 0))
+        receipt = receipt_of(app, 0)
         assert "✗ turn 1 failed" in receipt and "not an image" in receipt
         await pilot.press("escape", "n")  # no folder: says so, nothing breaks
         assert len(app.records) == 1
