@@ -62,11 +62,12 @@ class ServerHeader(Widget):
                 line.append(f"  load {info.load}")
         elif connection.link is Link.LOST:
             line.append("● connection lost", self.get_component_rich_style("server-header--lost"))
-            line.append_text(plain(f"  {connection.error or ''}"))
+            # the age and the retry first: the error's detail can be long
             if age is not None:
                 line.append(f"  data {fmt.seconds(age)} old")
             if connection.retry_at_s is not None:
                 line.append(f"  retry in {max(0.0, connection.retry_at_s - self.now_s):.0f} s")
+            line.append_text(plain(f"  {connection.error or ''}"))
         else:
             line.append("○ connecting", self.get_component_rich_style("server-header--waiting"))
             if connection.error:
