@@ -21,14 +21,6 @@ HEADER = (
 )
 
 
-def _bytes(value: int | None) -> str:
-    if value is None:
-        return fmt.NO_DATA
-    if value >= 1_000_000:
-        return f"{value / 1e6:.1f} MB"
-    return f"{value / 1e3:.0f} KB" if value >= 1000 else f"{value} B"
-
-
 def turn_line(record: TurnRecord) -> Text:
     """Returns one turn as a table row; a failed turn shows its error."""
     line = Text(f"{record.policy:<10}{record.turn:>5}")
@@ -44,7 +36,7 @@ def turn_line(record: TurnRecord) -> Text:
         f"{fmt.count(record.cached_tokens):>8}{fmt.count(record.new_tokens):>7}"
         f"{fmt.count(record.new_image_tokens):>8}{fmt.seconds(record.ttft_s):>9}"
         f"{fmt.seconds(record.server.ttft_s if record.server else None):>9}"
-        f"{fmt.per_second(decode, 'tok/s'):>10}{_bytes(record.request_bytes):>9}  "
+        f"{fmt.per_second(decode, 'tok/s'):>10}{fmt.size(record.request_bytes):>9}  "
     )
     if record.breakdown is not None:
         parts = record.breakdown

@@ -48,3 +48,12 @@ def seconds(value: float | None) -> str:
 def or_not_reported(text: str, reported: bool) -> str:
     """Returns `text`, or the not-reported phrase when the server lacks the metric."""
     return text if reported else NOT_REPORTED
+
+
+def size(value: int | None) -> str:
+    """Returns a byte count as people read it: `512 B`, `260 KB`, `1.1 MB`."""
+    if value is None:
+        return NO_DATA
+    if value >= 1_000_000:
+        return f"{value / 1e6:.1f} MB"
+    return f"{value / 1e3:.0f} KB" if value >= 1000 else f"{value} B"

@@ -11,14 +11,6 @@ from vlmconsole.views.safe_text import plain
 BAR_WIDTH = 24
 
 
-def _bytes(value: int | None) -> str:
-    if value is None:
-        return fmt.NO_DATA
-    if value >= 1_000_000:
-        return f"{value / 1e6:.1f} MB"
-    return f"{value / 1e3:.0f} KB" if value >= 1000 else f"{value} B"
-
-
 def receipt(record: TurnRecord) -> Text:
     """Returns what one turn cost, on one line; a failed turn says why."""
     if not record.ok:
@@ -39,7 +31,7 @@ def receipt(record: TurnRecord) -> Text:
         line.append(f" (server {fmt.seconds(record.server.ttft_s)})")
     decode = record.server_decode_tok_s or record.decode_tok_s
     line.append(f" · decode {fmt.per_second(decode, 'tok/s')}")
-    line.append(f" · sent {_bytes(record.request_bytes)}")
+    line.append(f" · sent {fmt.size(record.request_bytes)}")
     return line
 
 
