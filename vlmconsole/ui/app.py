@@ -145,6 +145,10 @@ class VlmConsoleApp(ContainerWatch, ConsoleActions):
         else:
             self._theme_problems.append(f"no theme named {wanted!r}: using {self.theme}")
 
+    def _console_closing(self) -> bool:
+        """Returns True once the console is shutting down (its widgets may be gone)."""
+        return self._exit or not self.screen_stack or not self.query(ServerHeader)
+
     def get_theme_variable_defaults(self) -> dict[str, str]:
         """Returns the console's colour variables for themes that do not set them."""
         return dict(THEME_VARIABLE_DEFAULTS)
@@ -206,7 +210,7 @@ class VlmConsoleApp(ContainerWatch, ConsoleActions):
 
     @on(MetricsScraped)
     def _scraped(self, message: MetricsScraped) -> None:
-        if self._exit or not self.screen_stack:
+        if self._console_closing():
             return  # a scrape that lands while the console closes
         observation = message.observation
         self.history.add(observation.snapshot)
@@ -228,6 +232,8 @@ class VlmConsoleApp(ContainerWatch, ConsoleActions):
 
     @on(ScrapeFailed)
     def _scrape_failed(self, message: ScrapeFailed) -> None:
+        if self._console_closing():
+            return
         self.connection = connection_failed(
             self.connection, message.error, message.at_s, self.config.scrape_interval_s
         )
@@ -247,6 +253,8 @@ class VlmConsoleApp(ContainerWatch, ConsoleActions):
         self.query_one(RunBar).settings = self.settings
 
     def _second_tick(self) -> None:
+        if self._console_closing():
+            return
         header = self.query_one(ServerHeader)
         header.now_s = self.clock()
         if self.watching and self.folder is not None and not self.turn_busy:
@@ -315,6 +323,8 @@ class VlmConsoleApp(ContainerWatch, ConsoleActions):
 
     @on(TurnStarted)
     async def _turn_started(self, message: TurnStarted) -> None:
+        if self._console_closing():
+            return
         view = TurnView(
             message.turn,
             message.text,
@@ -327,13 +337,15 @@ class VlmConsoleApp(ContainerWatch, ConsoleActions):
 
     @on(ReplyText)
     async def _reply_text(self, message: ReplyText) -> None:
-        if self._exit:
+        if self._console_closing():
             return
         await self.query_one(ChatLog).append_reply(message.turn, message.text)
 
     @on(TurnFinished)
     async def _turn_finished(self, message: TurnFinished) -> None:
         self.records.append(message.record)
+        if self._console_closing():
+            return
         await self.query_one(ChatLog).finish(message.record)
         self.query_one(TrendChart).records = tuple(self.records)
         run_bar = self.query_one(RunBar)

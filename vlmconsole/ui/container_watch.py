@@ -93,6 +93,8 @@ class ContainerWatch(App[None]):
 
     @on(ContainerSeen)
     def _container_seen(self, message: ContainerSeen) -> None:
+        if self._exit or not self.query(ServerHeader):
+            return  # the console is closing
         header = self.query_one(ServerHeader)
         now = datetime.now(UTC)
         if message.info is None:
@@ -142,5 +144,5 @@ class ContainerWatch(App[None]):
 
     @on(LogLines)
     def _log_lines(self, message: LogLines) -> None:
-        if message.started_at == self._following:
+        if message.started_at == self._following and self.query(LogsPane):
             self.query_one(LogsPane).add_lines(message.lines)
