@@ -17,6 +17,7 @@ from tests.support.cli import user_env, vlmconsole
 from tests.support.fault_proxy import FaultProxy
 from tests.support.real_vllm import RealVllmServer
 from vlmconsole.model.session import WindowPolicy
+from vlmconsole.model.turn_record import TurnRecord
 from vlmconsole.settings import ApiKey
 from vlmconsole.sources.endpoint import parse_endpoint
 from vlmconsole.sources.image_transport import DataUrlTransport
@@ -161,24 +162,32 @@ async def test_too_many_images_is_named(engine: TurnEngine) -> None:
     assert "64" in failed.error
 
 
+async def send_through(
+    proxy: FaultProxy, server: RealVllmServer, tmp_path: Path, stall_timeout_s: float = 120.0
+) -> TurnRecord:
+    """Sends one long text-only turn to the real server through a faulty proxy; returns it."""
+    await proxy.start()
+    made = TurnEngine(
+        parse_endpoint(f":{proxy.port}"),
+        ApiKey(server.api_key or ""),
+        RunConfig("faulty", server.model, WindowPolicy(), max_tokens=200, server_view=False),
+        DataUrlTransport(),
+        Journal(tmp_path / "journal.jsonl"),
+        stall_timeout_s=stall_timeout_s,
+    )
+    await made.start()
+    try:
+        return await made.send("text only, long answer", [])
+    finally:
+        await made.aclose()
+        await proxy.stop()
+
+
 async def test_a_server_dying_mid_answer_fails_the_turn_with_what_came(
     vllm_server: RealVllmServer, tmp_path: Path
 ) -> None:
     proxy = FaultProxy(target_port=vllm_server.port, cut_after_bytes=1500)
-    await proxy.start()
-    made = TurnEngine(
-        parse_endpoint(f":{proxy.port}"),
-        ApiKey(vllm_server.api_key or ""),
-        RunConfig("dies", vllm_server.model, WindowPolicy(), max_tokens=200, server_view=False),
-        DataUrlTransport(),
-        Journal(tmp_path / "journal.jsonl"),
-    )
-    await made.start()
-    try:
-        record = await made.send("text only, long answer", [])
-    finally:
-        await made.aclose()
-        await proxy.stop()
+    record = await send_through(proxy, vllm_server, tmp_path)
     assert not record.ok and record.error is not None
     assert "mid-answer" in record.error and record.reply, record.error
     kept = read_journal(tmp_path / "journal.jsonl").records
@@ -187,21 +196,7 @@ async def test_a_server_dying_mid_answer_fails_the_turn_with_what_came(
 
 async def test_a_stalled_stream_times_out(vllm_server: RealVllmServer, tmp_path: Path) -> None:
     proxy = FaultProxy(target_port=vllm_server.port, stall_after_bytes=1500)
-    await proxy.start()
-    made = TurnEngine(
-        parse_endpoint(f":{proxy.port}"),
-        ApiKey(vllm_server.api_key or ""),
-        RunConfig("stalls", vllm_server.model, WindowPolicy(), max_tokens=200, server_view=False),
-        DataUrlTransport(),
-        Journal(tmp_path / "journal.jsonl"),
-        stall_timeout_s=2.0,
-    )
-    await made.start()
     started = time.monotonic()
-    try:
-        record = await made.send("text only, long answer", [])
-    finally:
-        await made.aclose()
-        await proxy.stop()
+    record = await send_through(proxy, vllm_server, tmp_path, stall_timeout_s=2.0)
     assert record.error == "the server stalled: no data for 2 s"
     assert time.monotonic() - started < 30
