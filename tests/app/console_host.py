@@ -31,6 +31,7 @@ def console_for(
     images: Path | None = ASSETS,
     clock: Callable[[], float] | None = None,
     container: ContainerInfo | None = None,
+    find_container: bool = False,
 ) -> VlmConsoleApp:
     """Returns the console on `url`, as `attach` builds it (half-cell previews)."""
     from vlmconsole.settings import ApiKey
@@ -46,6 +47,7 @@ def console_for(
         preview="halfcell",
         max_tokens=16,
         container=container,
+        find_container=find_container,
     )
 
     def make_engine(run: RunSettings) -> TurnEngine:

@@ -19,6 +19,19 @@ pytestmark = [pytest.mark.e2e, pytest.mark.docker]
 STARTUP = ("Starting vLLM API server", "Application startup complete")
 
 
+async def test_console_attached_by_port_finds_its_container(
+    vllm_container: VllmContainer, tmp_path: Path
+) -> None:
+    """`attach 127.0.0.1:PORT` looks up the container once the console is up, as attach does."""
+    app = console_for(vllm_container.base_url, tmp_path, images=None, find_container=True)
+    async with app.run_test(size=(160, 50)) as pilot:
+        header = app.query_one(ServerHeader)
+        assert app.container is None
+        await until(pilot, lambda: vllm_container.name in str(header.render()), 30)
+        assert "vlmconsole-test/vllm-cpu:0.32.0" in str(header.render())
+        assert app.container is not None and app.container.name == vllm_container.name
+
+
 async def test_console_follows_the_container(vllm_container: VllmContainer, tmp_path: Path) -> None:
     endpoint, container = resolve_target(vllm_container.name)
     assert container is not None and endpoint.base_url == vllm_container.base_url

@@ -7,6 +7,7 @@ import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -50,15 +51,20 @@ def run(args: argparse.Namespace) -> int:
         settings = load_settings(
             api_key=args.api_key, timeout_s=args.timeout, scrape_interval_s=args.interval
         )
-        endpoint, container = resolve_target(args.server)
+        # the container behind an address is looked up once the console is up
+        endpoint, container = resolve_target(args.server, behind=False)
     except (SettingsError, SourceError) as error:
         print(f"vlmconsole: {error}", file=sys.stderr)
         return 2
-    return run_console(args, endpoint, settings, container)
+    return run_console(args, endpoint, settings, container, find_container=container is None)
 
 
 def run_console(
-    args: argparse.Namespace, endpoint: object, settings: object, container: object = None
+    args: argparse.Namespace,
+    endpoint: object,
+    settings: object,
+    container: object = None,
+    find_container: bool = False,
 ) -> int:
     """Builds the console's sources and runs it; returns the exit code."""
     from vlmconsole.model.console_state import RunSettings
@@ -66,10 +72,10 @@ def run_console(
     from vlmconsole.model.session import PolicyError, WindowPolicy
     from vlmconsole.settings import Settings
     from vlmconsole.sources.endpoint import Endpoint
-    from vlmconsole.sources.image_transport import make_transport
-    from vlmconsole.sources.journal import JOURNAL_NAME, Journal
     from vlmconsole.sources.observer import Observer
-    from vlmconsole.sources.turn_engine import RunConfig, TurnEngine
+
+    if TYPE_CHECKING:
+        from vlmconsole.sources.turn_engine import TurnEngine
 
     assert isinstance(endpoint, Endpoint) and isinstance(settings, Settings)
     try:
@@ -92,10 +98,16 @@ def run_console(
         theme=args.theme,
         preview="none" if args.no_preview else "auto",
         container=container if isinstance(container, ContainerInfo) else None,
+        find_container=find_container,
     )
     run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
 
     def make_engine(run: RunSettings) -> TurnEngine:
+        """Builds the engine (called in a thread once the metrics are on screen)."""
+        from vlmconsole.sources.image_transport import make_transport
+        from vlmconsole.sources.journal import JOURNAL_NAME, Journal
+        from vlmconsole.sources.turn_engine import RunConfig, TurnEngine
+
         return TurnEngine(
             endpoint,
             settings.api_key,

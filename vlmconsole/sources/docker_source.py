@@ -282,19 +282,19 @@ def container_behind(
 
 
 def resolve_target(
-    text: str, source: DockerSource | None = None
+    text: str, source: DockerSource | None = None, behind: bool = True
 ) -> tuple[Endpoint, ContainerInfo | None]:
     """Returns the endpoint `text` names, and the container behind it when there is one.
 
     `HOST:PORT` (or `:PORT`, a URL) is used as given, with the local container that
-    serves that port, if any; a container name or id prefix gives 127.0.0.1 and its
-    published (or host-network) port. Raises EndpointError, NoEndpoint, or the
-    lookup's DockerError.
+    serves that port, if any (not looked up when `behind` is False); a container name
+    or id prefix gives 127.0.0.1 and its published (or host-network) port. Raises
+    EndpointError, NoEndpoint, or the lookup's DockerError.
     """
     text = text.strip()
     if _looks_like_address(text):
         endpoint = parse_endpoint(text)
-        return endpoint, container_behind(endpoint, source)
+        return endpoint, container_behind(endpoint, source) if behind else None
     owned = source is None
     docker_source = source or DockerSource()
     try:

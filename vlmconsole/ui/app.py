@@ -43,6 +43,7 @@ from vlmconsole.ui.console_actions import ConsoleActions
 from vlmconsole.ui.console_config import ConsoleConfig
 from vlmconsole.ui.container_watch import ContainerWatch, container_line
 from vlmconsole.ui.messages import (
+    EngineReady,
     MetricsScraped,
     ReplyText,
     ScrapeFailed,
@@ -182,6 +183,8 @@ class VlmConsoleApp(ContainerWatch, ConsoleActions):
                 self.notify(str(error), severity="error")
         self.container = self.config.container
         self.start_container_watch()
+        if self.container is None and self.config.find_container:
+            self.look_for_container(self.config.url)
         self.set_interval(self.config.scrape_interval_s, self._scrape_tick)
         self.set_interval(1.0, self._second_tick)
         self._scrape_tick()
@@ -226,7 +229,7 @@ class VlmConsoleApp(ContainerWatch, ConsoleActions):
         header.connection = self.connection
         header.now_s = message.at_s
         if self.settings is None and observation.info.models:
-            # after the metrics are on screen: making the engine imports the openai SDK
+            # after the metrics are on screen: the engine is built in a thread
             self.settings = RunSettings(observation.info.models[0].id)
             self.call_after_refresh(self._start_engine, observation.info)
 
@@ -249,8 +252,21 @@ class VlmConsoleApp(ContainerWatch, ConsoleActions):
         self.settings = RunSettings(
             model, self.config.policy, self.config.transport, self.config.max_tokens
         )
-        self.engine = self.make_engine(self.settings)
         self.query_one(RunBar).settings = self.settings
+        self._build_engine(self.settings)
+
+    @work(thread=True, group="engine", exit_on_error=False)
+    def _build_engine(self, settings: RunSettings) -> None:
+        """Builds the turn engine off the event loop (importing the openai SDK takes ~0.5 s)."""
+        self.post_message(EngineReady(self.make_engine(settings)))
+
+    @on(EngineReady)
+    async def _engine_ready(self, message: EngineReady) -> None:
+        if self._console_closing():
+            await message.engine.aclose()
+            message.engine.journal.close()
+            return
+        self.engine = message.engine
 
     def _second_tick(self) -> None:
         if self._console_closing():
@@ -284,9 +300,8 @@ class VlmConsoleApp(ContainerWatch, ConsoleActions):
             self.notify("a turn is in flight: wait for its receipt", severity="warning")
             return False
         if self.engine is None:
-            self.notify(
-                "not connected yet: waiting for the server's model list", severity="warning"
-            )
+            waiting = "the chat client to start" if self.settings else "the server's model list"
+            self.notify(f"not ready yet: waiting for {waiting}", severity="warning")
             return False
         return True
 

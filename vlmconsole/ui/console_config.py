@@ -28,5 +28,7 @@ class ConsoleConfig:
     """Image previews: "auto", "halfcell" (tests) or "none"."""
     container: ContainerInfo | None = None
     """The container behind the server, when known (its state and log are followed)."""
+    find_container: bool = False
+    """Look for the local container serving the URL's port once the console is up."""
     text: str = "What changed on this screen?"
     """Words sent with a screenshot pushed without words."""

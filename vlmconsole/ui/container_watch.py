@@ -20,8 +20,9 @@ from vlmconsole.sources.docker_errors import (
     DockerError,
     NoSuchContainer,
 )
-from vlmconsole.sources.docker_source import DockerSource, LogFollow
-from vlmconsole.ui.messages import ContainerSeen, LogLines
+from vlmconsole.sources.docker_source import DockerSource, LogFollow, container_behind
+from vlmconsole.sources.endpoint import parse_endpoint
+from vlmconsole.ui.messages import ContainerFound, ContainerSeen, LogLines
 from vlmconsole.ui.widgets.logs_pane import LogsPane
 from vlmconsole.ui.widgets.server_header import ServerHeader
 from vlmconsole.views.ps_view import format_uptime
@@ -62,6 +63,20 @@ class ContainerWatch(App[None]):
         self.query_one(LogsPane).set_note(f"log of container {self.container.name}")
         self.set_interval(1.0, self._container_check)
         self._container_check()
+
+    @work(thread=True, group="container-lookup", exit_on_error=False)
+    def look_for_container(self, url: str) -> None:
+        """Looks for the local container serving `url` (after start-up: Docker is slow)."""
+        self.post_message(ContainerFound(container_behind(parse_endpoint(url))))
+
+    @on(ContainerFound)
+    def _container_found(self, message: ContainerFound) -> None:
+        if message.info is None or self._exit or not self.query(ServerHeader):
+            return
+        self.container = message.info
+        header = self.query_one(ServerHeader)
+        header.container = container_line(message.info, None, datetime.now(UTC))
+        self.start_container_watch()
 
     @work(thread=True, exclusive=True, group="container", exit_on_error=False)
     def _container_check(self) -> None:

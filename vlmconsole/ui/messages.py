@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 
 from vlmconsole.model.container import ContainerInfo
 from vlmconsole.model.turn_record import TurnRecord
 from vlmconsole.sources.observer import Observation
+
+if TYPE_CHECKING:
+    from vlmconsole.sources.turn_engine import TurnEngine
 
 
 @dataclass
@@ -72,3 +76,17 @@ class LogLines(Message):
     lines: list[str]
     started_at: str | None
     """Which run of the container they belong to."""
+
+
+@dataclass
+class EngineReady(Message):
+    """The turn engine was built (off the event loop: it imports the openai SDK)."""
+
+    engine: TurnEngine
+
+
+@dataclass
+class ContainerFound(Message):
+    """The container behind the attached port, looked up after start-up (None: none)."""
+
+    info: ContainerInfo | None
