@@ -22,6 +22,8 @@ COLOURS = {
     "chart-server-ttft": "#B452CD",
     "chart-fit": "#FFD700",
     "chart-decode": "#00C8A0",
+    "connection-live": "#4EBF71",
+    "connection-lost": "#E0115F",
 }
 TEST_THEME = Theme(name="test", primary="#0178D4", dark=True, variables=COLOURS)
 OTHER_THEME = Theme(

@@ -12,6 +12,7 @@ import pytest
 
 from tests.support.real_vllm import MAX_MODEL_LEN, RealVllmServer
 from tests.support.turns import send_growing_conversation
+from vlmconsole.views.formatting import NOT_REPORTED
 
 pytestmark = pytest.mark.e2e
 
@@ -59,6 +60,8 @@ def test_status_json_counts_what_was_sent(vllm_server: RealVllmServer) -> None:
     server = after_all["server"]
     assert server["version"] == "0.32.0" and server["healthy"] is True
     assert server["models"][0]["max_model_len"] == MAX_MODEL_LEN
+    # the server started within this test session (its fixture starts it)
+    assert 0 < after["uptime_s"] < 3_600
 
 
 def test_status_table_shows_identity_and_activity(vllm_server: RealVllmServer) -> None:
@@ -74,6 +77,8 @@ def test_status_table_shows_identity_and_activity(vllm_server: RealVllmServer) -
         "time to first token",
     ):
         assert expected in done.stdout
+    uptime = next(line for line in done.stdout.splitlines() if line.startswith("uptime"))
+    assert uptime.split(None, 1)[1].strip() != NOT_REPORTED, uptime
     assert vllm_server.api_key and vllm_server.api_key not in done.stdout + done.stderr
 
 

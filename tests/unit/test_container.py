@@ -16,7 +16,8 @@ from vlmconsole.model.container import (
     port_from_command,
     split_image,
 )
-from vlmconsole.views.ps_view import format_uptime, gpus_text, port_text, state_text
+from vlmconsole.views.formatting import uptime as format_uptime
+from vlmconsole.views.ps_view import gpus_text, port_text, state_text
 
 STARTED = "2026-01-02T03:04:05.123456789Z"
 

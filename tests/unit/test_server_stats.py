@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.fixtures import capture_log, history
+from tests.support.fixtures import capture_log, history, metrics_page
 from vlmconsole.model.metrics import MetricsHistory, Scope
 from vlmconsole.model.server_stats import derive_stats, scopes
-from vlmconsole.model.snapshot import parse_metrics
+from vlmconsole.model.snapshot import MetricsParser, parse_metrics
 
 
 def test_v0_rates_gauges_and_latency_over_ten_seconds() -> None:
@@ -121,3 +121,34 @@ def test_metric_missing_from_the_server_is_not_reported_rather_than_zero() -> No
 def test_deriving_before_any_scrape_is_an_error() -> None:
     with pytest.raises(ValueError, match="scrape"):
         derive_stats(MetricsHistory())
+
+
+def test_uptime_is_the_scrape_time_less_the_process_start() -> None:
+    page = metrics_page("vllm-0.32.0-rest")
+    started = next(
+        float(line.split()[1])
+        for line in page.splitlines()
+        if line.startswith("process_start_time_seconds ")
+    )
+    kept = MetricsHistory()
+    kept.add(MetricsParser().parse(page, 0.0, wall_s=started + 3_725.0))
+    assert derive_stats(kept).uptime_s == pytest.approx(3_725.0)
+
+
+def test_uptime_is_unknown_without_the_scrape_time_or_the_start() -> None:
+    assert derive_stats(history(("vllm-0.32.0-rest", 0.0))).uptime_s is None, "no wall time"
+    page = "\n".join(
+        line
+        for line in metrics_page("vllm-0.32.0-rest").splitlines()
+        if not line.startswith("process_start_time_seconds")
+    )
+    kept = MetricsHistory()
+    kept.add(MetricsParser().parse(page, 0.0, wall_s=2e9))
+    stats = derive_stats(kept)
+    assert stats.uptime_s is None
+
+
+def test_a_start_after_the_scrape_clock_is_no_negative_uptime() -> None:
+    kept = MetricsHistory()
+    kept.add(MetricsParser().parse(metrics_page("vllm-0.32.0-rest"), 0.0, wall_s=1.0))
+    assert derive_stats(kept).uptime_s == 0.0

@@ -94,7 +94,16 @@ def test_a_page_that_is_not_prometheus_text_is_refused(body: str) -> None:
         parse_metrics(body, 0.0)
 
 
-@pytest.mark.parametrize("body", ["", "# just a comment\n", "process_open_fds 12.0\n"])
+@pytest.mark.parametrize(
+    "body",
+    [
+        "",
+        "# just a comment\n",
+        "process_open_fds 12.0\n",
+        # read by the console, but any Python exporter has it: not a sign of vLLM
+        "# TYPE process_start_time_seconds gauge\nprocess_start_time_seconds 1.7e+09\n",
+    ],
+)
 def test_a_page_without_vllm_metrics_says_so(body: str) -> None:
     with pytest.raises(NoVllmMetrics, match="vLLM"):
         parse_metrics(body, 0.0)

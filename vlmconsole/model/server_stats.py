@@ -88,6 +88,8 @@ class ServerStats:
     not_reported: frozenset[str] = field(default_factory=frozenset)
     restarted: bool = False
     """A counter fell within the interval: the server (or an engine) restarted."""
+    uptime_s: float | None = None
+    """Seconds the process serving /metrics had run at the scrape (None: not known)."""
 
 
 def _ratio(part: float | None, whole: float | None) -> float | None:
@@ -246,7 +248,21 @@ def derive_stats(
         requests_finished=finished,
         not_reported=not_reported,
         restarted=_fell(history, rate_window_s),
+        uptime_s=uptime(last),
     )
+
+
+def uptime(snapshot: MetricsSnapshot) -> float | None:
+    """Returns how long the server process had run when `snapshot` was scraped.
+
+    From `process_start_time_seconds` (prometheus-client's process collector, on
+    Linux) and the scrape's Unix time; None when either is missing. Clocks a
+    little apart never make it negative.
+    """
+    started = snapshot.values.get("process_start")
+    if not started or snapshot.wall_s is None:
+        return None
+    return max(0.0, snapshot.wall_s - max(started.values()))
 
 
 def scopes(snapshot: MetricsSnapshot) -> list[Scope]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
 from prometheus_client.parser import text_string_to_metric_families
@@ -51,6 +51,8 @@ class MetricsSnapshot:
     page_bytes: int = 0
     other_names: frozenset[str] = field(default_factory=frozenset)
     """vLLM sample names the console does not read (new metrics show up here)."""
+    wall_s: float | None = None
+    """Unix time of the scrape, when the scraper knew it (for the server's uptime)."""
 
     def has(self, key: str) -> bool:
         """Returns True when the server reported the metric `key`."""
@@ -96,7 +98,7 @@ def _lines_we_read(text: str) -> tuple[list[str], set[str], bool]:
         name = _sample_name(line)
         if name in SAMPLE_ROLES:
             kept.append(line)
-            seen_vllm = True
+            seen_vllm = seen_vllm or name.startswith("vllm:")
         elif name.startswith("vllm:"):
             seen_vllm = True
             if not name.endswith("_created"):
@@ -145,8 +147,9 @@ class MetricsParser:
     def __init__(self) -> None:
         self._previous: dict[str, list[_Sample]] = {}
 
-    def parse(self, text: str, scraped_at_s: float) -> MetricsSnapshot:
-        """Returns the snapshot of a page scraped at `scraped_at_s` (see parse_metrics)."""
+    def parse(self, text: str, scraped_at_s: float, wall_s: float | None = None) -> MetricsSnapshot:
+        """Returns the snapshot of a page scraped at `scraped_at_s` (see parse_metrics);
+        `wall_s` is the scrape's Unix time, when known."""
         lines, other, seen_vllm = _lines_we_read(text)
         if not seen_vllm:
             _parse_block("\n".join(lines) + "\n")  # raises when it is not Prometheus text
@@ -160,7 +163,8 @@ class MetricsParser:
             parsed[block] = found
             samples.extend(found)
         self._previous = parsed
-        return _snapshot(samples, other, scraped_at_s, len(text.encode()))
+        snapshot = _snapshot(samples, other, scraped_at_s, len(text.encode()))
+        return snapshot if wall_s is None else replace(snapshot, wall_s=wall_s)
 
 
 def parse_metrics(text: str, scraped_at_s: float) -> MetricsSnapshot:

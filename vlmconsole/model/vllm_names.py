@@ -60,6 +60,12 @@ METRICS: tuple[MetricName, ...] = (
         "prefix-cache hit rate as the server computed it (V0)",
     ),
     MetricName("sleep_state", Kind.GAUGE, ("vllm:engine_sleep_state",), "engine sleep state"),
+    MetricName(
+        "process_start",
+        Kind.GAUGE,
+        ("process_start_time_seconds",),
+        "start of the process serving /metrics, Unix seconds (prometheus-client's collector)",
+    ),
     # counters
     MetricName("prompt_tokens", Kind.COUNTER, ("vllm:prompt_tokens",), "prompt tokens"),
     MetricName("generation_tokens", Kind.COUNTER, ("vllm:generation_tokens",), "generation tokens"),

@@ -26,8 +26,10 @@ class MetricsSource:
         api_key: ApiKey | None,
         timeout_s: float,
         clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self.endpoint = endpoint
+        self._wall_clock = wall_clock
         self.url = f"{endpoint.base_url}/metrics"
         self.timeout_s = timeout_s
         self._clock = clock
@@ -53,9 +55,9 @@ class MetricsSource:
     async def scrape(self) -> MetricsSnapshot:
         """Returns the parsed page, stamped with the clock reading taken when it arrived."""
         text = await self.fetch_text()
-        scraped_at_s = self._clock()
+        scraped_at_s, wall_s = self._clock(), self._wall_clock()
         try:
-            return self._parser.parse(text, scraped_at_s)
+            return self._parser.parse(text, scraped_at_s, wall_s)
         except NotPrometheusText as error:
             raise BadResponse(self.url, f"not Prometheus text ({error})") from None
         except NoVllmMetrics as error:

@@ -140,6 +140,7 @@ class VlmConsoleApp(ContainerWatch, ConsoleActions):
         # only themes that define the console's own colour variables take part in `t`
         self._theme_names = [t.name for t in themes]
         self._scrape_in_flight = False
+        self._header: ServerHeader | None = None
         wanted = config.theme or DEFAULT_THEME
         if wanted in self.available_themes:
             self.theme = wanted
@@ -148,7 +149,8 @@ class VlmConsoleApp(ContainerWatch, ConsoleActions):
 
     def _console_closing(self) -> bool:
         """Returns True once the console is shutting down (its widgets may be gone)."""
-        return self._exit or not self.screen_stack or not self.query(ServerHeader)
+        header = self._header
+        return self._exit or not self.screen_stack or header is None or not header.is_attached
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         """Returns the console's colour variables for themes that do not set them."""
@@ -156,7 +158,7 @@ class VlmConsoleApp(ContainerWatch, ConsoleActions):
 
     def compose(self) -> ComposeResult:
         """Returns the header, the server panel, the chat with its charts, and the footer."""
-        header = ServerHeader()
+        header = self._header = ServerHeader()
         header.url = self.config.url
         if self.config.container is not None:
             header.container = container_line(self.config.container, None, datetime.now(UTC))
@@ -228,6 +230,7 @@ class VlmConsoleApp(ContainerWatch, ConsoleActions):
         header.info = observation.info
         header.connection = self.connection
         header.now_s = message.at_s
+        header.uptime_s = stats.uptime_s
         if self.settings is None and observation.info.models:
             # after the metrics are on screen: the engine is built in a thread
             self.settings = RunSettings(observation.info.models[0].id)

@@ -25,7 +25,7 @@ from vlmconsole.sources.endpoint import parse_endpoint
 from vlmconsole.ui.messages import ContainerFound, ContainerSeen, LogLines
 from vlmconsole.ui.widgets.logs_pane import LogsPane
 from vlmconsole.ui.widgets.server_header import ServerHeader
-from vlmconsole.views.ps_view import format_uptime
+from vlmconsole.views import formatting as fmt
 
 LOG_TAIL = 200
 
@@ -34,7 +34,7 @@ def container_line(info: ContainerInfo, note: str | None, now: datetime) -> str:
     """Returns the header's container part: name, image:tag, state, uptime, restarts."""
     parts = [info.name, info.image_ref, info.state]
     if info.running:
-        parts.append(f"up {format_uptime(info.uptime_s(now))}")
+        parts.append(f"up {fmt.uptime(info.uptime_s(now))}")
     if info.restart_count:
         parts.append(f"{info.restart_count} restarts")
     line = " · ".join(parts)

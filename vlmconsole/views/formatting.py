@@ -45,6 +45,23 @@ def seconds(value: float | None) -> str:
     return f"{minutes:.0f} m {rest:02.0f} s"
 
 
+def uptime(seconds: float | None) -> str:
+    """Returns an uptime as people read it: `45 s`, `12 m`, `3 h 05 m`, `2 d 04 h`."""
+    if seconds is None:
+        return NO_DATA
+    whole = int(seconds)
+    if whole < 60:
+        return f"{whole} s"
+    minutes, _ = divmod(whole, 60)
+    if minutes < 60:
+        return f"{minutes} m"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return f"{hours} h {minutes:02d} m"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours:02d} h"
+
+
 def or_not_reported(text: str, reported: bool) -> str:
     """Returns `text`, or the not-reported phrase when the server lacks the metric."""
     return text if reported else NOT_REPORTED

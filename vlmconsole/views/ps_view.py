@@ -13,30 +13,13 @@ from typing import Any
 from rich.text import Text
 
 from vlmconsole.model.container import ContainerInfo, VllmVersion
-from vlmconsole.views.formatting import NO_DATA
+from vlmconsole.views import formatting as fmt
 from vlmconsole.views.safe_text import plain
 
 Row = tuple[ContainerInfo, VllmVersion]
 
 COLUMNS = ("NAME", "IMAGE", "STATE", "UPTIME", "RESTARTS", "PORT", "GPUS", "VLLM")
 STATE_STYLES = {"running": "green", "restarting": "yellow", "paused": "yellow"}
-
-
-def format_uptime(seconds: float | None) -> str:
-    """Returns an uptime as people read it: `45 s`, `12 m`, `3 h 05 m`, `2 d 04 h`."""
-    if seconds is None:
-        return NO_DATA
-    whole = int(seconds)
-    if whole < 60:
-        return f"{whole} s"
-    minutes, _ = divmod(whole, 60)
-    if minutes < 60:
-        return f"{minutes} m"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 24:
-        return f"{hours} h {minutes:02d} m"
-    days, hours = divmod(hours, 24)
-    return f"{days} d {hours:02d} h"
 
 
 def port_text(info: ContainerInfo) -> str:
@@ -73,7 +56,7 @@ def _cells(info: ContainerInfo, version: VllmVersion, now: datetime) -> list[Tex
         plain(info.name),
         plain(info.image_ref),
         plain(state_text(info), STATE_STYLES.get(info.state, "red")),
-        Text(format_uptime(info.uptime_s(now))),
+        Text(fmt.uptime(info.uptime_s(now))),
         Text(str(info.restart_count)),
         Text(port_text(info)),
         Text(gpus_text(info)),

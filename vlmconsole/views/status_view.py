@@ -33,13 +33,14 @@ def _row(out: Text, label: str, value: Text | str) -> None:
     out.append("\n")
 
 
-def identity_text(info: ServerInfo) -> Text:
-    """Returns the server's identity: URL, version, health, load and models."""
+def identity_text(info: ServerInfo, uptime_s: float | None = None) -> Text:
+    """Returns the server's identity: URL, version, health, uptime, load and models."""
     out = Text()
     health = Text("healthy", style="green") if info.healthy else plain(info.health_detail, "red")
     _row(out, "server", plain(info.url))
     _row(out, "vLLM", plain(info.version or fmt.NOT_REPORTED))
     _row(out, "health", health)
+    _row(out, "uptime", fmt.uptime(uptime_s) if uptime_s is not None else fmt.NOT_REPORTED)
     _row(out, "load", fmt.count(info.load) if info.load is not None else fmt.NOT_REPORTED)
     for card in info.models:
         context = fmt.count(card.max_model_len) if card.max_model_len else fmt.NOT_REPORTED
@@ -136,7 +137,7 @@ def latency_text(stats: ServerStats) -> Text:
 
 def status_view(info: ServerInfo, stats: list[ServerStats]) -> Text:
     """Returns the whole status: identity, then each scope's activity and latency."""
-    out = identity_text(info)
+    out = identity_text(info, stats[0].uptime_s if stats else None)
     for scope_stats in stats:
         out.append(f"\n[{scope_stats.scope.label()}]\n", style="bold underline")
         out.append_text(activity_text(scope_stats))

@@ -9,9 +9,10 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.reactive import reactive
 from textual.widget import Widget
-from textual.widgets import Sparkline, Static
+from textual.widgets import Static
 
 from vlmconsole.model.server_stats import KvCapacity
+from vlmconsole.ui.widgets.quiet_sparkline import QuietSparkline
 from vlmconsole.ui.widgets.quiet_update import update_if_changed
 from vlmconsole.views import formatting as fmt
 
@@ -100,13 +101,14 @@ class KvGauge(Widget):
     }
     """
 
-    usage: reactive[float | None] = reactive(None)
+    # repaint=False: the gauge draws nothing of its own; its parts repaint what changed
+    usage: reactive[float | None] = reactive(None, repaint=False)
     """The share of KV cache blocks in use, 0..1; None before any value."""
-    history: reactive[tuple[float, ...]] = reactive(())
+    history: reactive[tuple[float, ...]] = reactive((), repaint=False)
     """Recent usage, oldest first, for the sparkline."""
-    capacity: reactive[KvCapacity | None] = reactive(None)
+    capacity: reactive[KvCapacity | None] = reactive(None, repaint=False)
     """The cache's size, when the server exports `cache_config_info`."""
-    reported: reactive[bool] = reactive(True)
+    reported: reactive[bool] = reactive(True, repaint=False)
     """False when the server does not export KV cache usage."""
 
     def __init__(
@@ -118,7 +120,7 @@ class KvGauge(Widget):
         super().__init__(name=name, id=id, classes=classes)
         self._bar = Static(classes="kv-bar")
         self._value = Static(Text(fmt.NO_DATA), classes="kv-value")
-        self._sparkline = Sparkline((), summary_function=max)
+        self._sparkline = QuietSparkline((), summary_function=max)
 
     def compose(self) -> ComposeResult:
         """Yields the title, bar and value on one line, and the sparkline below.
@@ -164,6 +166,7 @@ class KvGauge(Widget):
         if self.reported and width < MIN_BAR and self.content_size.width:
             value = fmt.percent(self.usage)
             width = self.content_size.width - TITLE_WIDTH - cell_len(value) - 1
-        update_if_changed(self._value, Text(value), layout=True)
+        update_if_changed(self._value, Text(value))
         fraction = self.usage if self.reported and self.usage is not None else 0.0
-        update_if_changed(self._bar, bar_text(fraction, width) if self.reported else Text())
+        shown = bar_text(fraction, width) if self.reported else Text()
+        update_if_changed(self._bar, shown, sized_by_content=False)  # the bar is 1fr wide

@@ -6,8 +6,9 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.reactive import reactive
 from textual.widget import Widget
-from textual.widgets import Sparkline, Static
+from textual.widgets import Static
 
+from vlmconsole.ui.widgets.quiet_sparkline import QuietSparkline
 from vlmconsole.ui.widgets.quiet_update import update_if_changed
 from vlmconsole.views import formatting as fmt
 from vlmconsole.views.safe_text import plain
@@ -54,11 +55,12 @@ class MetricRow(Widget):
     }
     """
 
-    value_text: reactive[str] = reactive(fmt.NO_DATA)
+    # repaint=False: the row draws nothing of its own; its parts repaint what changed
+    value_text: reactive[str] = reactive(fmt.NO_DATA, repaint=False)
     """The formatted value, such as `200 tok/s` or `—`."""
-    series: reactive[tuple[float, ...]] = reactive(())
+    series: reactive[tuple[float, ...]] = reactive((), repaint=False)
     """Recent values for the sparkline, oldest first."""
-    reported: reactive[bool] = reactive(True)
+    reported: reactive[bool] = reactive(True, repaint=False)
     """False when the server does not export this metric."""
 
     def __init__(self, label: str, id: str | None = None) -> None:  # noqa: A002 (Textual's name)
@@ -66,7 +68,7 @@ class MetricRow(Widget):
         self.label = label
         self._label = Static(plain(label), classes="metric-label")
         self._value = Static(Text(fmt.NO_DATA), classes="metric-value")
-        self._sparkline = Sparkline((), summary_function=max)
+        self._sparkline = QuietSparkline((), summary_function=max)
 
     def compose(self) -> ComposeResult:
         """Yields the label, the value and the sparkline.
@@ -89,7 +91,8 @@ class MetricRow(Widget):
         self._sparkline.data = series
 
     def _show_value(self) -> None:
-        update_if_changed(self._value, Text(fmt.or_not_reported(self.value_text, self.reported)))
+        text = Text(fmt.or_not_reported(self.value_text, self.reported))
+        update_if_changed(self._value, text, sized_by_content=False)  # one line, 1fr wide
 
     @property
     def shown_text(self) -> str:

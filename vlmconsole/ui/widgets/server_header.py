@@ -25,18 +25,51 @@ class ServerHeader(Widget):
     ServerHeader > .server-header--waiting { color: $warning; }
     """
 
-    url: reactive[str] = reactive("")
-    info: reactive[ServerInfo | None] = reactive(None)
-    connection: reactive[Connection] = reactive(Connection)
-    now_s: reactive[float] = reactive(0.0)
-    container: reactive[str | None] = reactive(None)
+    # Set every second or every scrape, mostly to what they were: the header repaints
+    # only when the words it shows change (an idle console must cost next to nothing).
+    url: reactive[str] = reactive("", repaint=False)
+    info: reactive[ServerInfo | None] = reactive(None, repaint=False)
+    connection: reactive[Connection] = reactive(Connection, repaint=False)
+    now_s: reactive[float] = reactive(0.0, repaint=False)
+    uptime_s: reactive[float | None] = reactive(None, repaint=False)
+    """How long the server process had run at the last scrape (None: not reported)."""
+    container: reactive[str | None] = reactive(None, repaint=False)
     """"name · image:tag · state · up 3 h", when the server runs in a known container."""
+
+    _shown: str | None = None
+    """The words last rendered."""
 
     def watch_connection(self, connection: Connection) -> None:
         self.set_class(connection.link is Link.LOST, "-lost")
+        self._refresh_if_changed()
+
+    def watch_url(self) -> None:
+        self._refresh_if_changed()
+
+    def watch_info(self) -> None:
+        self._refresh_if_changed()
+
+    def watch_now_s(self) -> None:
+        self._refresh_if_changed()
+
+    def watch_uptime_s(self) -> None:
+        self._refresh_if_changed()
+
+    def watch_container(self) -> None:
+        self._refresh_if_changed()
+
+    def _refresh_if_changed(self) -> None:
+        if self.is_mounted and self.header_text().plain != self._shown:
+            self.refresh()
 
     def render(self) -> Text:
         """Returns the two header lines."""
+        text = self.header_text()
+        self._shown = text.plain
+        return text
+
+    def header_text(self) -> Text:
+        """Returns the two header lines as they are now."""
         info = self.info
         line = Text()
         line.append("vlmconsole ", style="bold")
@@ -60,6 +93,8 @@ class ServerHeader(Widget):
             line.append(f"  {health}")
             if info.load is not None:
                 line.append(f"  load {info.load}")
+            if self.uptime_s is not None:
+                line.append(f"  up {fmt.uptime(self.uptime_s)}")
         elif connection.link is Link.LOST:
             line.append("● connection lost", self.get_component_rich_style("server-header--lost"))
             # the age and the retry first: the error's detail can be long

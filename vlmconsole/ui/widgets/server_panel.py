@@ -191,9 +191,10 @@ class ServerPanel(Widget):
     }
     """
 
-    stats: reactive[ServerStats | None] = reactive(None)
+    # repaint=False: the panel draws nothing of its own; its rows repaint what changed
+    stats: reactive[ServerStats | None] = reactive(None, repaint=False)
     """The newest derived stats, or None before the first scrape."""
-    timeline: reactive[StatsTimeline] = reactive(StatsTimeline())
+    timeline: reactive[StatsTimeline] = reactive(StatsTimeline(), repaint=False)
     """Recent stats, oldest first, for the sparklines."""
 
     def __init__(
@@ -226,7 +227,7 @@ class ServerPanel(Widget):
 
     def watch_stats(self, stats: ServerStats | None) -> None:
         update_if_changed(self._header, header_text(stats))
-        update_if_changed(self._finished, finished_text(stats), layout=True)
+        update_if_changed(self._finished, finished_text(stats))
         gauge = self.gauge
         if stats is None:
             gauge.usage, gauge.capacity, gauge.reported = None, None, True
