@@ -17,9 +17,9 @@ from textual.pilot import Pilot
 from tests.app.console_host import ASSETS, console_for, until
 from tests.support.fixtures import snapshot
 from vlmconsole.model.server_info import ModelCard, ServerInfo
+from vlmconsole.sources.images import preview_image, synthetic_asset
 from vlmconsole.sources.journal import read_journal
 from vlmconsole.sources.observer import Observation
-from vlmconsole.sources.synthetic_images import synthetic_screenshot
 from vlmconsole.ui.app import VlmConsoleApp
 from vlmconsole.ui.messages import TurnFinished, TurnStarted
 
@@ -65,14 +65,14 @@ def replay_turns(
         await until(pilot, lambda: observer.calls >= 3 and app.engine is not None)
         for record in read_journal(JOURNAL).records:
             image = record.new_images[0]
-            data = synthetic_screenshot(1280, 720, seed=record.turn)
+            preview = preview_image(synthetic_asset(1280, 720, seed=record.turn))
             app.post_message(
                 TurnStarted(
                     record.turn,
                     "What changed on this screen?",
                     image.label,
                     (image.width, image.height),
-                    data,
+                    preview,
                 )
             )
             app.post_message(TurnFinished(record))

@@ -167,6 +167,24 @@ def synthetic_asset(width: int, height: int, seed: int) -> ImageAsset:
     return _asset(f"synthetic:{width}x{height}#{seed}", data, "image/png", (width, height))
 
 
+PREVIEW_SIZE = (256, 144)
+"""The largest preview kept: enough pixels for the chat's 24x6-cell preview in any
+terminal graphics protocol; a 2880x1800 screenshot would otherwise stay decoded
+(20 MB) for as long as its turn is on screen."""
+
+
+def preview_image(asset: ImageAsset, size: tuple[int, int] = PREVIEW_SIZE) -> Image.Image | None:
+    """Returns a small RGB copy of the image for a preview, or None when it cannot be made."""
+    try:
+        with Image.open(io.BytesIO(asset.data)) as image:
+            image.draft("RGB", size)  # JPEG: decode at a fraction of the size
+            small = image.convert("RGB")
+        small.thumbnail(size)
+        return small
+    except (OSError, ValueError, Image.DecompressionBombError):
+        return None
+
+
 def images_in(folder: Path) -> list[Path]:
     """Returns the image files in a folder, sorted by name; raises ImageError if none."""
     if not folder.is_dir():

@@ -34,7 +34,7 @@ from vlmconsole.model.server_stats import derive_stats
 from vlmconsole.model.turn_record import TurnRecord
 from vlmconsole.sources.errors import SourceError
 from vlmconsole.sources.image_folder import ImageFolder
-from vlmconsole.sources.images import ImageAsset, ImageError, load_image
+from vlmconsole.sources.images import ImageAsset, ImageError, load_image, preview_image
 from vlmconsole.sources.observer import Observation
 
 if TYPE_CHECKING:
@@ -330,8 +330,10 @@ class VlmConsoleApp(ContainerWatch, ConsoleActions):
         if asset is not None:
             self.last_asset = asset
         size = (asset.width, asset.height) if asset else None
-        data = asset.data if asset else None
-        self.post_message(TurnStarted(number, text, asset.label if asset else None, size, data))
+        preview = None
+        if asset is not None and self.config.preview != "none":
+            preview = await asyncio.to_thread(preview_image, asset)
+        self.post_message(TurnStarted(number, text, asset.label if asset else None, size, preview))
 
         def on_text(words: str) -> None:
             self.post_message(ReplyText(number, words))
@@ -348,7 +350,7 @@ class VlmConsoleApp(ContainerWatch, ConsoleActions):
             message.text,
             message.image_label,
             message.image_size,
-            message.image_data,
+            message.preview,
             self.config.preview,
         )
         await self.query_one(ChatLog).add_turn(view)

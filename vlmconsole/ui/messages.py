@@ -12,6 +12,8 @@ from vlmconsole.model.turn_record import TurnRecord
 from vlmconsole.sources.observer import Observation
 
 if TYPE_CHECKING:
+    from PIL.Image import Image as PILImage
+
     from vlmconsole.sources.turn_engine import TurnEngine
 
 
@@ -58,7 +60,8 @@ class TurnStarted(Message):
     text: str
     image_label: str | None
     image_size: tuple[int, int] | None
-    image_data: bytes | None
+    preview: PILImage | None
+    """A small copy of the image for the chat's preview (made off the event loop)."""
 
 
 @dataclass

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-
 from PIL import Image as PILImage
 from rich.text import Text
 from textual.app import ComposeResult
@@ -42,7 +40,7 @@ class TurnView(Widget):
         text: str,
         image_label: str | None,
         image_size: tuple[int, int] | None,
-        image_data: bytes | None,
+        image: PILImage.Image | None,
         preview: str,
     ) -> None:
         super().__init__(id=f"turn-{turn}")
@@ -50,7 +48,8 @@ class TurnView(Widget):
         self.text = text
         self.image_label = image_label
         self.image_size = image_size
-        self.image_data = image_data
+        self._image = image
+        """The small copy to preview; let go once the preview widget has it."""
         self.preview = preview
         """"auto" (best the terminal can do), "halfcell" (tests, snapshots) or "none"."""
         self.record: TurnRecord | None = None
@@ -77,11 +76,10 @@ class TurnView(Widget):
     def _preview_widget(self) -> Widget:
         size = f"{self.image_size[0]}x{self.image_size[1]}" if self.image_size else "?"
         placeholder = Static(f"[screenshot {size}]", id="placeholder", markup=False)
-        if self.preview == "none" or self.image_data is None:
+        image, self._image = self._image, None
+        if self.preview == "none" or image is None:
             return placeholder
         try:
-            image = PILImage.open(io.BytesIO(self.image_data))
-            image.load()
             if self.preview == "halfcell":
                 from textual_image.widget import HalfcellImage
 
