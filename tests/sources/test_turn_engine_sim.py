@@ -178,3 +178,21 @@ async def test_unreadable_image_turn_is_journaled_as_failed(engine: TurnEngine) 
     record = engine.record_failure("see this", "shot.png: the file is empty")
     assert not record.ok and record.error == "shot.png: the file is empty"
     assert read_journal(engine.journal.path).records[-1] == record
+
+
+async def test_images_that_left_the_window_are_let_go(sim: SimServer, tmp_path: Path) -> None:
+    made = make_engine(sim.base_url, tmp_path, "slide:2")
+    await made.start()
+    try:
+        for n in range(6):
+            record = await made.send(f"s{n}", [synthetic_asset(320, 180, 900 + n)])
+            assert record.ok, record.error
+            assert len(made._assets) <= 2, "only the window's images are held"
+        assert record.images_in_request == 2
+        # a wider window later: the images let go of stay out, the words stay in
+        made.set_policy(WindowPolicy.parse("none"))
+        widened = await made.send("s6", [synthetic_asset(320, 180, 906)])
+        assert widened.ok, widened.error
+        assert widened.images_in_request == 3, "two held, one new"
+    finally:
+        await made.aclose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from pathlib import Path
 
@@ -9,7 +10,14 @@ import pytest
 from PIL import Image
 
 from vlmconsole.sources import images as images_module
-from vlmconsole.sources.images import ImageError, images_in, load_image, salted, synthetic_asset
+from vlmconsole.sources.images import (
+    ImageError,
+    images_in,
+    load_image,
+    preview_image,
+    salted,
+    synthetic_asset,
+)
 from vlmconsole.sources.synthetic_images import synthetic_screenshot
 
 
@@ -120,3 +128,16 @@ def test_images_in_a_folder_sorted_and_none_is_an_error(tmp_path: Path) -> None:
     empty.mkdir()
     with pytest.raises(ImageError, match="no images here"):
         images_in(empty)
+
+
+def test_preview_is_a_small_rgb_copy_whatever_the_screenshot() -> None:
+    preview = preview_image(synthetic_asset(2880, 1800, 3))
+    assert preview is not None and preview.mode == "RGB"
+    assert preview.size == (230, 144), "fits 256x144, aspect kept"
+    tiny = preview_image(synthetic_asset(64, 64, 3))
+    assert tiny is not None and tiny.size == (64, 64), "never enlarged"
+
+
+def test_no_preview_of_bytes_that_are_not_an_image() -> None:
+    asset = dataclasses.replace(synthetic_asset(64, 64, 3), data=b"not an image")
+    assert preview_image(asset) is None

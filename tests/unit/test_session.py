@@ -11,7 +11,9 @@ from vlmconsole.model.session import (
     UserTurn,
     WindowPolicy,
     images_sent,
+    images_still_sent,
     next_messages,
+    without_images,
 )
 
 
@@ -86,3 +88,27 @@ def test_unreadable_policies_say_what_is_accepted(text: str) -> None:
 def test_policy_round_trips_as_text() -> None:
     for text in ("none", "slide:8", "chunk:8"):
         assert str(WindowPolicy.parse(text)) == text
+
+
+def session_of(policy: str, turns: int) -> Session:
+    session = Session(policy=WindowPolicy.parse(policy))
+    for n in range(1, turns + 1):
+        session = session.with_exchange(turn(n), f"reply {n}")
+    return session
+
+
+def test_images_still_sent_are_the_window_a_next_turn_would_send() -> None:
+    assert images_still_sent(session_of("none", 5)) == {f"img{n}" for n in range(1, 6)}
+    assert images_still_sent(session_of("slide:2", 5)) == {"img4", "img5"}
+    chunk = session_of("chunk:4", 5)
+    assert images_still_sent(chunk) == {
+        i for m in next_messages(chunk, UserTurn("words only")) for i in m.image_ids
+    }
+
+
+def test_images_let_go_of_leave_their_messages_but_not_the_words() -> None:
+    messages = next_messages(session_of("none", 3), turn(4))
+    kept = without_images(messages, {"img3", "img4"})
+    assert [i for m in kept for i in m.image_ids] == ["img3", "img4"]
+    assert [m.text for m in kept] == [m.text for m in messages]
+    assert without_images(messages, {f"img{n}" for n in range(1, 5)}) == messages

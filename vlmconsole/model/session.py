@@ -140,3 +140,28 @@ def next_messages(session: Session, next_turn: UserTurn) -> list[Message]:
 def images_sent(messages: list[Message]) -> int:
     """Returns how many images the messages carry."""
     return sum(len(m.image_ids) for m in messages)
+
+
+def images_still_sent(session: Session) -> set[str]:
+    """Returns the ids of the past images the policy would send with a next turn.
+
+    The others have left the window for good under this policy; the sources let
+    go of their bytes.
+    """
+    kept = kept_image_turns(session, UserTurn(""))
+    return {
+        ref.image_id
+        for index, exchange in enumerate(session.exchanges)
+        if index in kept
+        for ref in exchange.user.images
+    }
+
+
+def without_images(messages: list[Message], held: set[str]) -> list[Message]:
+    """Returns the messages with only the images in `held` (others were let go)."""
+    return [
+        m
+        if all(i in held for i in m.image_ids)
+        else Message(m.role, m.text, tuple(i for i in m.image_ids if i in held))
+        for m in messages
+    ]

@@ -16,7 +16,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from vlmconsole.model.session import ImageRef, Session, UserTurn, WindowPolicy, next_messages
+from vlmconsole.model.session import (
+    ImageRef,
+    Session,
+    UserTurn,
+    WindowPolicy,
+    images_still_sent,
+    next_messages,
+    without_images,
+)
 from vlmconsole.model.snapshot import MetricsSnapshot
 from vlmconsole.model.timing import (
     breakdown,
@@ -119,6 +127,7 @@ class TurnEngine:
         if policy is not None:
             fields["policy"] = policy
             self.session = self.session.with_policy(policy)
+            self._let_go_of_images()
         if max_tokens is not None:
             fields["max_tokens"] = max_tokens
         self.config = RunConfig(**fields)
@@ -198,7 +207,7 @@ class TurnEngine:
         for asset in images:
             self._assets[asset.sha256] = asset
         user = UserTurn(text, tuple(ImageRef(a.sha256, a.label) for a in images))
-        messages = next_messages(self.session, user)
+        messages = without_images(next_messages(self.session, user), set(self._assets))
         payload = self._payload(messages)
         prep_s = time.perf_counter() - prep_start
         request_ids = [i for m in messages for i in m.image_ids]
@@ -212,7 +221,16 @@ class TurnEngine:
         if record.ok:
             self.session = self.session.with_exchange(user, outcome.reply)
             self._last_ok = record
+        self._let_go_of_images()
         return record
+
+    def _let_go_of_images(self) -> None:
+        """Drops the images that left the window: their bytes were the engine's memory
+        (1,000 screenshots under slide:4 held every one). A wider policy set later
+        brings back only the images still held."""
+        still = images_still_sent(self.session)
+        for image_id in [i for i in self._assets if i not in still]:
+            del self._assets[image_id]
 
     def _record(
         self,
