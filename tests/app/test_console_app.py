@@ -132,3 +132,31 @@ async def test_lost_server_is_shown_with_the_data_age_and_picked_up_again(tmp_pa
         now[0] = 200.0  # past the backoff
         await until(pilot, lambda: app.connection.link is Link.LIVE)
         assert "live" in header_text(app)
+
+
+async def test_a_full_context_says_press_c_and_a_new_conversation_goes_on(tmp_path: Path) -> None:
+    # 863 tokens an image: the first turn fits 1,800 tokens, the second (two images) does not
+    with run_in_thread(SimConfig(speed=50, max_model_len=1800)) as small:
+        app = console_for(small.base_url, tmp_path)
+        async with app.run_test(size=(160, 50)) as pilot:
+            await until(pilot, lambda: app.engine is not None)
+            await pilot.press("n")
+            await until(pilot, lambda: len(app.records) == 1 and not app.turn_busy)
+            assert app.records[0].ok, app.records[0].error
+            await pilot.press("n")
+            await until(pilot, lambda: len(app.records) == 2 and not app.turn_busy)
+            full = app.records[1]
+            assert not full.ok and full.context_full, full.error
+            messages = [n.message for n in app._notifications]
+            assert any("press c for a new conversation" in m for m in messages), messages
+
+            await pilot.press("c")
+            divider = app.query(".divider")
+            assert len(divider) == 1 and "new conversation after turn 2" in str(
+                divider.first().render()
+            )
+            await pilot.press("n")
+            await until(pilot, lambda: len(app.records) == 3 and not app.turn_busy)
+            fresh = app.records[2]
+            assert fresh.ok and fresh.images_in_request == 1, fresh.error
+            assert fresh.prompt_tokens is not None and fresh.prompt_tokens < 1_200

@@ -155,6 +155,21 @@ async def test_context_overflow_is_named_and_the_session_goes_on(engine: TurnEng
     assert after.ok and after.images_in_request == 1 and after.turn == 2
 
 
+async def test_a_conversation_that_outgrew_the_context_starts_over(engine: TurnEngine) -> None:
+    # 36 x 863 image tokens fit 32,768; two more in the next turn do not
+    first = await engine.send(
+        "a long look", [synthetic_asset(640, 480, 8200 + n) for n in range(36)]
+    )
+    assert first.ok, first.error
+    pair = [synthetic_asset(640, 480, 8300), synthetic_asset(640, 480, 8301)]
+    full = await engine.send("two more", pair)
+    assert not full.ok and full.context_full, full.error
+    engine.new_conversation()
+    fresh = await engine.send("from the top", [synthetic_asset(640, 480, 8302)])
+    assert fresh.ok and fresh.images_in_request == 1, fresh.error
+    assert fresh.prompt_tokens is not None and fresh.prompt_tokens < 1_500
+
+
 async def test_too_many_images_is_named(engine: TurnEngine) -> None:
     tiny = [synthetic_asset(32, 32, 9000 + n) for n in range(65)]
     failed = await engine.send("65 images", tiny)

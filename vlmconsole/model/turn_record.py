@@ -16,6 +16,10 @@ from vlmconsole.model.timing import ServerView, TtftBreakdown
 RECORD_VERSION = 1
 
 
+CONTEXT_FULL_MARKS = ("maximum context length", "maximum model length")
+"""How vLLM words a prompt longer than the context (0.32: the first; older: the second)."""
+
+
 @dataclass(frozen=True, slots=True)
 class ImageInfo:
     """An image as records name it: where it came from, its hash and size."""
@@ -79,6 +83,12 @@ class TurnRecord:
     def ok(self) -> bool:
         """Returns True for a turn that finished."""
         return self.status == "ok"
+
+    @property
+    def context_full(self) -> bool:
+        """Returns True when the server refused the turn for not fitting the model's context."""
+        error = (self.error or "").lower()
+        return any(mark in error for mark in CONTEXT_FULL_MARKS)
 
     @property
     def cached_fraction(self) -> float | None:

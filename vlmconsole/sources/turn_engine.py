@@ -110,6 +110,15 @@ class TurnEngine:
             await self.metrics.aclose()
         await self.transport.aclose()
 
+    def new_conversation(self) -> None:
+        """Starts over: the next turn carries no earlier turn (the run and journal go on).
+
+        The way out once a conversation no longer fits the model's context.
+        """
+        self.session = Session(self.session.system_prompt, self.session.policy)
+        self._last_ok = None  # its prompt size says nothing about the next turn's
+        self._let_go_of_images()
+
     def set_policy(self, policy: WindowPolicy) -> None:
         """Applies another window policy from the next turn on."""
         self.configure(policy=policy)
@@ -215,7 +224,11 @@ class TurnEngine:
         outcome = await self.chat.stream(
             self.config.model, payload, self.config.max_tokens, on_text, self.config.extra_body
         )
-        after = await self._scrape_counted(before) if before is not None else None
+        after: MetricsSnapshot | None = None
+        if before is not None and outcome.error is None:
+            after = await self._scrape_counted(before)
+        elif before is not None:  # a refused request is never counted: do not wait for it
+            after, _ = await self._scrape()
         record = self._record(started_at, images, request_ids, prep_s, outcome, before, after, note)
         self.journal.append(record)
         if record.ok:

@@ -103,6 +103,7 @@ class VlmConsoleApp(ContainerWatch, ConsoleActions):
         Binding("n", "next_image", "next image"),
         Binding("r", "resend", "resend"),
         Binding("w", "watch", "watch folder"),
+        Binding("c", "new_conversation", "new chat"),
         Binding("b", "toggle_breakdown", "TTFT breakdown"),
         Binding("e", "export", "export"),
         Binding("s", "settings", "settings"),
@@ -372,6 +373,13 @@ class VlmConsoleApp(ContainerWatch, ConsoleActions):
         run_bar.turns = len(self.records)
         run_bar.busy = False
         self.turn_busy = False
+        if message.record.context_full:
+            self.notify(
+                "the conversation no longer fits the model's context:"
+                " press c for a new conversation, or choose a window policy (s)",
+                severity="warning",
+                timeout=15,
+            )
 
     @on(Worker.StateChanged)
     def _worker_failed(self, event: Worker.StateChanged) -> None:

@@ -40,6 +40,7 @@ class ConsoleActions(App[None]):
     records: list[TurnRecord]
     last_asset: ImageAsset | None
     watching: bool
+    turn_busy: bool
     folder: ImageFolder | None
     _theme_names: list[str]
 
@@ -83,6 +84,21 @@ class ConsoleActions(App[None]):
         self.watching = not self.watching
         state = "watching" if self.watching else "stopped watching"
         self.notify(f"{state} {self.folder.folder}")
+
+    async def action_new_conversation(self) -> None:
+        """Starts a new conversation: the next turn carries none of the earlier ones."""
+        if self.turn_busy:
+            self.notify("a turn is in flight: wait for its receipt", severity="warning")
+            return
+        if self.engine is None:
+            self.notify("not connected yet", severity="warning")
+            return
+        self.engine.new_conversation()
+        after = len(self.records)
+        await self.query_one(ChatLog).add_divider(
+            f"── new conversation after turn {after}: the server sees none of the turns above ──"
+        )
+        self.notify("new conversation: the next turn starts from the system prompt alone")
 
     def action_toggle_breakdown(self) -> None:
         """Shows or hides where each turn's TTFT went."""

@@ -48,6 +48,11 @@ PALETTE_COMMANDS: tuple[PaletteCommand, ...] = (
         "set_transport('file')",
         "Send file:// paths (server needs --allowed-local-media-path)",
     ),
+    PaletteCommand(
+        "New conversation",
+        "new_conversation",
+        "Start over: the next turn carries none of the earlier turns (when the context is full)",
+    ),
     PaletteCommand("Export session", "export", "Write the turns as CSV, JSONL and an HTML report"),
     PaletteCommand("Settings…", "settings", "Model, window policy, transport and max tokens"),
     PaletteCommand("Help", "help", "Every key, the command line and this palette"),

@@ -26,6 +26,7 @@ class ChatLog(VerticalScroll):
     ChatLog #hint { color: $text-muted; }
     ChatLog #older { color: $text-muted; height: auto; display: none; }
     ChatLog.-older #older { display: block; }
+    ChatLog .divider { color: $text-muted; text-style: bold; margin: 0 0 1 0; }
     """
 
     show_breakdown: reactive[bool] = reactive(False)
@@ -58,6 +59,11 @@ class ChatLog(VerticalScroll):
             self.query_one("#older", Static).update(
                 f"{self._hidden} earlier turns: in the journal and the exports (e)"
             )
+        self.scroll_end(animate=False)
+
+    async def add_divider(self, text: str) -> None:
+        """Adds a line between turns, such as where a new conversation starts."""
+        await self.mount(Static(text, classes="divider", markup=False))
         self.scroll_end(animate=False)
 
     async def append_reply(self, turn: int, text: str) -> None:
