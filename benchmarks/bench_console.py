@@ -29,11 +29,14 @@ Against the demo server (vlmconsole.sim), no GPU needed. Needs tmux. About 20 mi
      per scrape, so the history (kept for 120 s) holds what it holds at the
      default interval of 1 s, not 120 s of back-to-back scrapes.
    - Warm-up: 200 scrapes and 20 turns; then --scrapes scrapes; then --turns
-     turns, each a new 64x64 synthetic screenshot (`app._send`, awaited through
-     `app.records`) followed by one scrape. The turns use window policy
-     slide:4 by default: under `none` every image stays in the conversation and
-     the demo server's 32,768-token context is full after about 28 turns (each
-     later turn fails with a 400).
+     turns, each a new synthetic screenshot (--size, 1280x720 by default, as
+     screenshots are; `app._send`, awaited through `app.records`) followed by
+     one scrape. The turns use window policy slide:4 by default (under `none`
+     the demo server's 32,768-token context is full after about 36 images).
+     Policies drop images, never words, so the chat still outgrows the context
+     after a few hundred turns: the turn fails with a 400 and the console says
+     "press c for a new conversation", which the benchmark then does, as a
+     person would (counted).
    - Each stage stops at its time budget (--scrape-budget, --turn-budget);
      the counts reached are printed, with a linear projection for the turns.
    Target: growth after warm-up under 30 MB.
@@ -392,9 +395,11 @@ def build_console(
 class MemoryRun:
     """Drives one console: scrapes back to back, then screenshot turns; samples RSS."""
 
-    def __init__(self, app: VlmConsoleApp, scraped: Scraped) -> None:
+    def __init__(self, app: VlmConsoleApp, scraped: Scraped, size: tuple[int, int]) -> None:
         self.app = app
         self.scraped = scraped
+        self.size = size
+        self.new_conversations = 0
         self.rss: dict[str, tuple[float, int, int]] = {}
         """label: (RSS MB, scrapes handled, turns recorded)."""
         self.seed = 0
@@ -417,13 +422,18 @@ class MemoryRun:
         await wait_until(self._scraped_at_least(want), until_s, step_s=0.001)
 
     async def turn(self, until_s: float) -> None:
-        """Pushes a new 64x64 screenshot and waits for its receipt."""
+        """Pushes a new screenshot and waits for its receipt; once the chat outgrew the
+        context, starts a new conversation as the console tells a person to (`c`)."""
         self.seed += 1
         want = len(self.app.records) + 1
-        self.app._send(synthetic_asset(64, 64, self.seed), TURN_TEXT, None)
+        width, height = self.size
+        self.app._send(synthetic_asset(width, height, self.seed), TURN_TEXT, None)
         if not self.app.turn_busy:
             raise RuntimeError("the console refused the turn")
         await wait_until(self._recorded_at_least(want), until_s)
+        if self.app.records[-1].context_full:
+            await self.app.action_new_conversation()
+            self.new_conversations += 1
 
     async def scrapes(self, count: int, label: str, budget_s: float) -> int:
         """Runs up to `count` scrapes back to back within `budget_s`; returns how many."""
@@ -473,8 +483,8 @@ class MemoryRun:
 
 async def memory_growth(args: argparse.Namespace) -> Result:
     print(
-        f"3. memory: {args.scrapes:,} scrapes then {args.turns:,} turns (new 64x64 screenshot"
-        f" each, policy {args.policy}), demo server at speed 1000 in a child process"
+        f"3. memory: {args.scrapes:,} scrapes then {args.turns:,} turns (a new {args.size}"
+        f" screenshot each, policy {args.policy}), demo server at speed 1000 in a child process"
     )
     target = f"< {TARGET_GROWTH_MB:.0f} MB"
     session_dir = Path(tempfile.mkdtemp(prefix="vlmbench-memory-"))
@@ -483,7 +493,8 @@ async def memory_growth(args: argparse.Namespace) -> Result:
         # so the timer itself is set never to fire after the first scrape
         app, _ = build_console(url, session_dir, 3600.0, 1.0)
         scraped = Scraped()
-        run = MemoryRun(app, scraped)
+        width, _, height = args.size.partition("x")
+        run = MemoryRun(app, scraped, (int(width), int(height)))
         run.sample("before the app")
         scrapes = turns = widgets = kept = assets = 0
         failed: list[TurnRecord] = []
@@ -519,6 +530,7 @@ async def memory_growth(args: argparse.Namespace) -> Result:
         f" {assets:,} images held by the turn engine, {len(failed)} failed turns"
         + (f" (first: {failed[0].error})" if failed else "")
     )
+    print(f"  new conversations started when the chat outgrew the context: {run.new_conversations}")
     labels = ("after warm-up", f"after {scrapes:,} scrapes", f"after {turns:,} turns")
     if any(label not in run.rss for label in labels):
         return Result("memory growth", "did not complete", target, None)
@@ -552,6 +564,7 @@ def main() -> None:
     parser.add_argument("--scrapes", type=int, default=10_000)
     parser.add_argument("--turns", type=int, default=1_000)
     parser.add_argument("--policy", default="slide:4", help="window policy for the turns")
+    parser.add_argument("--size", default="1280x720", help="screenshot size for the turns")
     parser.add_argument("--scrape-budget", type=float, default=400.0, help="seconds at most")
     parser.add_argument("--turn-budget", type=float, default=1200.0, help="seconds at most")
     parser.add_argument("--only", default="attach,idle,memory", help="which parts to run")

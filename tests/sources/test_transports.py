@@ -56,3 +56,27 @@ async def test_file_transport_uses_the_original_or_writes_once(tmp_path: Path) -
 def test_unknown_transport_is_named(tmp_path: Path) -> None:
     with pytest.raises(TransportError, match="base64, url, file"):
         make_transport("carrier-pigeon", tmp_path)
+
+
+async def test_a_forgotten_image_is_no_longer_held_or_served(tmp_path: Path) -> None:
+    data = DataUrlTransport()
+    first = data.url_for(ASSET)
+    data.forget(ASSET.sha256)
+    again = data.url_for(ASSET)
+    assert again == first and again is not first, "built anew: the old one was let go"
+
+    loopback = LoopbackUrlTransport()
+    await loopback.start()
+    try:
+        url = loopback.url_for(ASSET)
+        loopback.forget(ASSET.sha256)
+        async with httpx.AsyncClient(trust_env=False) as client:
+            assert (await client.get(url)).status_code == 404
+    finally:
+        await loopback.aclose()
+
+    files = FileUrlTransport(tmp_path)
+    await files.start()
+    url = files.url_for(ASSET)
+    files.forget(ASSET.sha256)
+    assert files.url_for(ASSET) == url, "the file written for it stays with the session"

@@ -188,6 +188,8 @@ async def test_images_that_left_the_window_are_let_go(sim: SimServer, tmp_path: 
             record = await made.send(f"s{n}", [synthetic_asset(320, 180, 900 + n)])
             assert record.ok, record.error
             assert len(made._assets) <= 2, "only the window's images are held"
+            assert isinstance(made.transport, DataUrlTransport)
+            assert len(made.transport._urls) <= 2, "and only their data URLs"
         assert record.images_in_request == 2
         # a wider window later: the images let go of stay out, the words stay in
         made.set_policy(WindowPolicy.parse("none"))

@@ -41,6 +41,10 @@ class ImageTransport(Protocol):
         """Returns the image's URL; the same URL every time for the same image."""
         ...
 
+    def forget(self, image_id: str) -> None:
+        """Lets go of an image that will not be sent again (its URL, its bytes)."""
+        ...
+
 
 class DataUrlTransport:
     """base64 data URLs, each built once."""
@@ -64,6 +68,10 @@ class DataUrlTransport:
             url = f"data:{asset.mime};base64,{base64.b64encode(asset.data).decode('ascii')}"
             self._urls[asset.sha256] = url
         return url
+
+    def forget(self, image_id: str) -> None:
+        """Drops the image's data URL (a third larger than the image)."""
+        self._urls.pop(image_id, None)
 
 
 class LoopbackUrlTransport:
@@ -110,6 +118,12 @@ class LoopbackUrlTransport:
             self._by_path[path] = asset
         return f"http://127.0.0.1:{self.port}{path}"
 
+    def forget(self, image_id: str) -> None:
+        """Stops serving the image (its path answers 404 from now on)."""
+        path = self._paths.pop(image_id, None)
+        if path is not None:
+            self._by_path.pop(path, None)
+
 
 class FileUrlTransport:
     """file:// URLs; images that were converted are written once into `folder`."""
@@ -139,6 +153,10 @@ class FileUrlTransport:
             url = path.resolve().as_uri()
             self._urls[asset.sha256] = url
         return url
+
+    def forget(self, image_id: str) -> None:
+        """Drops the image's URL; a file written for it stays with the session."""
+        self._urls.pop(image_id, None)
 
 
 def make_transport(name: str, session_folder: Path) -> ImageTransport:

@@ -244,6 +244,7 @@ class TurnEngine:
         still = images_still_sent(self.session)
         for image_id in [i for i in self._assets if i not in still]:
             del self._assets[image_id]
+            self.transport.forget(image_id)
 
     def _record(
         self,

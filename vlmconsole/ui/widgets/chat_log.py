@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from textual._styles_cache import StylesCache
 from textual.containers import VerticalScroll
 from textual.reactive import reactive
 from textual.widgets import Static
@@ -16,6 +17,18 @@ HINT = (
     "Push a screenshot: press p, type a path (Tab completes), Enter.  "
     "n: next image from the folder · r: send the last one again · w: watch the folder"
 )
+
+
+def release_dead_widget_caches() -> None:
+    """Lets go of the render caches of widgets that are gone.
+
+    Textual's `StylesCache.get_inner_outer` is an `lru_cache` on a method, so it
+    keeps the caches of the last 1,024 widgets alive, and with them every line
+    those widgets rendered (Textualize/textual#6665, open). A chat of a thousand
+    turns grew by ~0.3 MB a turn after its oldest turns had left the screen.
+    Clearing it costs a few style lookups on the next frame.
+    """
+    StylesCache.get_inner_outer.cache_clear()
 
 
 class ChatLog(VerticalScroll):
@@ -52,8 +65,9 @@ class ChatLog(VerticalScroll):
         self._views[view.turn] = view
         await self.mount(view)
         while len(self._views) > SHOWN_TURNS:
-            oldest = min(self._views)
-            await self._views.pop(oldest).remove()
+            oldest = self._views.pop(min(self._views))
+            await oldest.remove()
+            release_dead_widget_caches()
             self._hidden += 1
             self.add_class("-older")
             self.query_one("#older", Static).update(
