@@ -59,7 +59,7 @@ from vlmconsole.ui.widgets.run_bar import RunBar
 from vlmconsole.ui.widgets.server_header import ServerHeader
 from vlmconsole.ui.widgets.server_panel import ServerPanel
 from vlmconsole.ui.widgets.trend_chart import TrendChart
-from vlmconsole.ui.widgets.turn_view import TurnView
+from vlmconsole.ui.widgets.turn_view import TurnView, preview_pixels
 
 
 class ObserverLike(Protocol):
@@ -333,7 +333,8 @@ class VlmConsoleApp(ContainerWatch, ConsoleActions):
         size = (asset.width, asset.height) if asset else None
         preview = None
         if asset is not None and self.config.preview != "none":
-            preview = await asyncio.to_thread(preview_image, asset)
+            pixels = preview_pixels(self.config.preview)
+            preview = await asyncio.to_thread(preview_image, asset, pixels)
         self.post_message(TurnStarted(number, text, asset.label if asset else None, size, preview))
 
         def on_text(words: str) -> None:

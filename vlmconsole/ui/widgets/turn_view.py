@@ -12,8 +12,26 @@ from textual.widgets import Markdown, Static
 from textual.widgets.markdown import MarkdownStream
 
 from vlmconsole.model.turn_record import TurnRecord
+from vlmconsole.sources.images import PREVIEW_SIZE
 from vlmconsole.views.receipt import breakdown_text, receipt
 from vlmconsole.views.safe_text import plain, strip_control
+
+CELL_PREVIEW_PIXELS = (48, 24)
+"""Pixels enough for the 24x6-cell preview drawn in half cells (two pixels a cell)."""
+
+
+def preview_pixels(preview: str) -> tuple[int, int]:
+    """Returns the largest preview image worth keeping for the preview mode.
+
+    Half-cell and unicode drawing use a pixel or two a cell, so a turn on screen
+    keeps a few kilobytes, not a 256x144 image and its pixel data (~0.8 MB a turn
+    was measured); sixel and the terminal graphics protocol draw real pixels.
+    """
+    if preview == "halfcell":
+        return CELL_PREVIEW_PIXELS
+    from textual_image.renderable import HalfcellImage, Image, UnicodeImage
+
+    return CELL_PREVIEW_PIXELS if Image in (HalfcellImage, UnicodeImage) else PREVIEW_SIZE
 
 
 class TurnView(Widget):
