@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -9,11 +10,12 @@ import pytest
 
 from tests.app.console_host import ASSETS, ScriptedObserver, console_for, until
 from tests.support.fixtures import snapshot
-from vlmconsole.model.console_state import Link
+from vlmconsole.model.console_state import Link, RunSettings
 from vlmconsole.model.server_info import ModelCard, ServerInfo
 from vlmconsole.sim.config import SimConfig
 from vlmconsole.sim.server import SimServer, run_in_thread
 from vlmconsole.sources.observer import Observation
+from vlmconsole.sources.turn_engine import TurnEngine
 from vlmconsole.ui.app import VlmConsoleApp
 from vlmconsole.ui.screens.help_screen import HelpScreen
 from vlmconsole.ui.widgets.server_header import ServerHeader
@@ -160,3 +162,23 @@ async def test_a_full_context_says_press_c_and_a_new_conversation_goes_on(tmp_pa
             fresh = app.records[2]
             assert fresh.ok and fresh.images_in_request == 1, fresh.error
             assert fresh.prompt_tokens is not None and fresh.prompt_tokens < 1_200
+
+
+async def test_a_push_before_the_chat_client_is_built_goes_out_once_it_is(
+    sim: SimServer, tmp_path: Path
+) -> None:
+    app = console_for(sim.base_url, tmp_path)
+    build = app.make_engine
+
+    def slow_build(run: RunSettings) -> TurnEngine:
+        time.sleep(1.0)  # in the engine's thread, as importing the SDK takes time
+        return build(run)
+
+    app.make_engine = slow_build
+    async with app.run_test(size=(160, 50)) as pilot:
+        await until(pilot, lambda: app.settings is not None)
+        assert app.engine is None, "the engine is still being built"
+        await pilot.press("n")
+        await until(pilot, lambda: len(app.records) == 1 and not app.turn_busy)
+        assert app.records[0].ok, app.records[0].error
+        assert "✓ turn 1" in receipt_of(app, 0)

@@ -142,6 +142,8 @@ class VlmConsoleApp(ContainerWatch, ConsoleActions):
         self._theme_names = [t.name for t in themes]
         self._scrape_in_flight = False
         self._header: ServerHeader | None = None
+        self._pending_turn: tuple[ImageAsset | None, str, Path | None] | None = None
+        """A turn pushed while the engine was still being built."""
         wanted = config.theme or DEFAULT_THEME
         if wanted in self.available_themes:
             self.theme = wanted
@@ -271,6 +273,9 @@ class VlmConsoleApp(ContainerWatch, ConsoleActions):
             message.engine.journal.close()
             return
         self.engine = message.engine
+        pending, self._pending_turn = self._pending_turn, None
+        if pending is not None:
+            self._send(*pending)
 
     def _second_tick(self) -> None:
         if self._console_closing():
@@ -300,17 +305,22 @@ class VlmConsoleApp(ContainerWatch, ConsoleActions):
         self._send(None, text, path)
 
     def _can_send(self) -> bool:
-        if self.turn_busy:
+        if self.turn_busy or self._pending_turn is not None:
             self.notify("a turn is in flight: wait for its receipt", severity="warning")
             return False
-        if self.engine is None:
-            waiting = "the chat client to start" if self.settings else "the server's model list"
-            self.notify(f"not ready yet: waiting for {waiting}", severity="warning")
+        if self.engine is None and self.settings is None:
+            waiting = "not connected yet: waiting for the server's model list"
+            self.notify(waiting, severity="warning")
             return False
         return True
 
     def _send(self, asset: ImageAsset | None, text: str, path: Path | None) -> None:
         if not self._can_send():
+            return
+        if self.engine is None:
+            # the chat client is being built (a second at most): the turn goes out then
+            self._pending_turn = (asset, text, path)
+            self.query_one(RunBar).busy = True
             return
         self.turn_busy = True
         self.query_one(RunBar).busy = True
@@ -389,8 +399,9 @@ class VlmConsoleApp(ContainerWatch, ConsoleActions):
             return
         error = event.worker.error
         self.notify(f"{event.worker.group}: {error}", severity="error", timeout=10)
-        if event.worker.group == "turn":
+        if event.worker.group in ("turn", "engine"):
             self.turn_busy = False
+            self._pending_turn = None
             self.query_one(RunBar).busy = False
 
     async def on_unmount(self) -> None:
