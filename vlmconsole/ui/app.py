@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import App, ComposeResult
@@ -35,12 +35,11 @@ from vlmconsole.model.turn_record import TurnRecord
 from vlmconsole.sources.errors import SourceError
 from vlmconsole.sources.image_folder import ImageFolder
 from vlmconsole.sources.images import ImageAsset, ImageError, load_image, preview_image
-from vlmconsole.sources.observer import Observation
 
 if TYPE_CHECKING:
     from vlmconsole.sources.turn_engine import TurnEngine
 from vlmconsole.ui.console_actions import ConsoleActions
-from vlmconsole.ui.console_config import ConsoleConfig
+from vlmconsole.ui.console_config import ConsoleConfig, EngineFactory, ObserverLike
 from vlmconsole.ui.container_watch import ContainerWatch, container_line
 from vlmconsole.ui.messages import (
     EngineReady,
@@ -51,7 +50,12 @@ from vlmconsole.ui.messages import (
     TurnStarted,
 )
 from vlmconsole.ui.palette import ConsoleCommands
-from vlmconsole.ui.themes import DEFAULT_THEME, load_themes, theme_folders
+from vlmconsole.ui.themes import (
+    DEFAULT_THEME,
+    THEME_VARIABLE_DEFAULTS,
+    load_themes,
+    theme_folders,
+)
 from vlmconsole.ui.widgets.chat_log import ChatLog
 from vlmconsole.ui.widgets.logs_pane import LogsPane
 from vlmconsole.ui.widgets.push_bar import PushBar
@@ -60,34 +64,6 @@ from vlmconsole.ui.widgets.server_header import ServerHeader
 from vlmconsole.ui.widgets.server_panel import ServerPanel
 from vlmconsole.ui.widgets.trend_chart import TrendChart
 from vlmconsole.ui.widgets.turn_view import TurnView, preview_pixels
-
-
-class ObserverLike(Protocol):
-    """What the console needs from an observer (sources.observer.Observer, or a test's)."""
-
-    async def observe(self) -> Observation: ...
-
-    async def aclose(self) -> None: ...
-
-
-EngineFactory = Callable[[RunSettings], "TurnEngine"]
-"""Makes the turn engine once the model is known (sources, or a test's)."""
-
-
-THEME_VARIABLE_DEFAULTS = {
-    "chart-ttft": "#4EA1F3",
-    "chart-server-ttft": "#A371F7",
-    "chart-decode": "#3FB950",
-    "chart-fit": "#D29922",
-    "gauge-ok": "#3FB950",
-    "gauge-warn": "#D29922",
-    "gauge-high": "#F85149",
-    "receipt-cached": "#3FB950",
-    "receipt-new": "#D29922",
-    "connection-live": "#3FB950",
-    "connection-lost": "#F85149",
-}
-"""Colours for the console's own variables under themes that lack them (Textual's own)."""
 
 
 class VlmConsoleApp(ContainerWatch, ConsoleActions):
@@ -142,8 +118,8 @@ class VlmConsoleApp(ContainerWatch, ConsoleActions):
         self._theme_names = [t.name for t in themes]
         self._scrape_in_flight = False
         self._header: ServerHeader | None = None
+        # a turn pushed while the engine was still being built
         self._pending_turn: tuple[ImageAsset | None, str, Path | None] | None = None
-        """A turn pushed while the engine was still being built."""
         wanted = config.theme or DEFAULT_THEME
         if wanted in self.available_themes:
             self.theme = wanted
@@ -309,8 +285,7 @@ class VlmConsoleApp(ContainerWatch, ConsoleActions):
             self.notify("a turn is in flight: wait for its receipt", severity="warning")
             return False
         if self.engine is None and self.settings is None:
-            waiting = "not connected yet: waiting for the server's model list"
-            self.notify(waiting, severity="warning")
+            self.notify("not connected yet: waiting for the server's models", severity="warning")
             return False
         return True
 

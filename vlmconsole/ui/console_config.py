@@ -1,12 +1,32 @@
-"""What `attach` and `demo` tell the console: where, how often, and the run's defaults."""
+"""What `attach` and `demo` give the console: where, how often, the run's defaults, and
+the sources it reads (an observer, and a factory for the turn engine)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
+from vlmconsole.model.console_state import RunSettings
 from vlmconsole.model.container import ContainerInfo
 from vlmconsole.model.session import WindowPolicy
+from vlmconsole.sources.observer import Observation
+
+if TYPE_CHECKING:
+    from vlmconsole.sources.turn_engine import TurnEngine
+
+
+class ObserverLike(Protocol):
+    """What the console needs from an observer (sources.observer.Observer, or a test's)."""
+
+    async def observe(self) -> Observation: ...
+
+    async def aclose(self) -> None: ...
+
+
+EngineFactory = Callable[[RunSettings], "TurnEngine"]
+"""Makes the turn engine once the model is known (sources, or a test's)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,21 @@ import vlmconsole
 
 DEFAULT_THEME = "vlm-dark"
 
+THEME_VARIABLE_DEFAULTS = {
+    "chart-ttft": "#4EA1F3",
+    "chart-server-ttft": "#A371F7",
+    "chart-decode": "#3FB950",
+    "chart-fit": "#D29922",
+    "gauge-ok": "#3FB950",
+    "gauge-warn": "#D29922",
+    "gauge-high": "#F85149",
+    "receipt-cached": "#3FB950",
+    "receipt-new": "#D29922",
+    "connection-live": "#3FB950",
+    "connection-lost": "#F85149",
+}
+"""Colours for the console's own variables under themes that lack them (Textual's own)."""
+
 APP_VARIABLES: tuple[str, ...] = (
     "chart-ttft",
     "chart-server-ttft",
