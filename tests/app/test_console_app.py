@@ -182,3 +182,23 @@ async def test_a_push_before_the_chat_client_is_built_goes_out_once_it_is(
         await until(pilot, lambda: len(app.records) == 1 and not app.turn_busy)
         assert app.records[0].ok, app.records[0].error
         assert "✓ turn 1" in receipt_of(app, 0)
+
+
+async def test_each_finished_turn_gives_free_heap_pages_back(
+    sim: SimServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from vlmconsole.sources.heap import release_free_heap
+    from vlmconsole.ui import app as app_module
+
+    released: list[bool] = []
+    monkeypatch.setattr(
+        app_module, "release_free_heap", lambda: released.append(release_free_heap())
+    )
+    app = console_for(sim.base_url, tmp_path)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await until(pilot, lambda: app.engine is not None)
+        await pilot.press("n")
+        await until(pilot, lambda: len(released) == 1)
+        await pilot.press("n")
+        await until(pilot, lambda: len(released) == 2)
+        assert len(app.records) == 2 and released == [True, True]

@@ -33,6 +33,7 @@ from vlmconsole.model.server_info import ServerInfo
 from vlmconsole.model.server_stats import derive_stats
 from vlmconsole.model.turn_record import TurnRecord
 from vlmconsole.sources.errors import SourceError
+from vlmconsole.sources.heap import release_free_heap
 from vlmconsole.sources.image_folder import ImageFolder
 from vlmconsole.sources.images import ImageAsset, ImageError, load_image, preview_image
 
@@ -366,6 +367,8 @@ class VlmConsoleApp(ContainerWatch, ConsoleActions):
                 severity="warning",
                 timeout=15,
             )
+        # the turn's request and reply bodies (MBs with base64 images) are garbage now
+        release_free_heap()
 
     @on(Worker.StateChanged)
     def _worker_failed(self, event: Worker.StateChanged) -> None:
