@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import platform
 from pathlib import Path
 
@@ -44,7 +43,11 @@ def test_a_c_library_without_malloc_trim_is_left_alone(monkeypatch: pytest.Monke
 
 def test_no_c_library_at_all_is_left_alone(monkeypatch: pytest.MonkeyPatch) -> None:
     heap._malloc_trim.cache_clear()
-    monkeypatch.setattr(ctypes.util, "find_library", lambda name: "/nonexistent/libc.so")
+
+    def no_library(name: str | None) -> None:
+        raise OSError(f"{name}: cannot open shared object file")
+
+    monkeypatch.setattr(ctypes, "CDLL", no_library)
     try:
         assert heap.release_free_heap() is False
     finally:

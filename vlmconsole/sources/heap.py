@@ -10,21 +10,17 @@ glibc; elsewhere this does nothing.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 from collections.abc import Callable
 from functools import cache
-
-GLIBC_NAME = "libc.so.6"
 
 
 @cache
 def _malloc_trim() -> Callable[[int], int] | None:
-    name = ctypes.util.find_library("c") or GLIBC_NAME
     try:
-        libc = ctypes.CDLL(name)
-    except OSError:
+        c_library = ctypes.CDLL(None)  # the symbols the process already has: its libc's
+    except (OSError, TypeError):  # TypeError: Windows needs a library name
         return None
-    trim: Callable[[int], int] | None = getattr(libc, "malloc_trim", None)
+    trim: Callable[[int], int] | None = getattr(c_library, "malloc_trim", None)
     return trim
 
 

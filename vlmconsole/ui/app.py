@@ -118,7 +118,6 @@ class VlmConsoleApp(ContainerWatch, ConsoleActions):
         # only themes that define the console's own colour variables take part in `t`
         self._theme_names = [t.name for t in themes]
         self._scrape_in_flight = False
-        self._header: ServerHeader | None = None
         # a turn pushed while the engine was still being built
         self._pending_turn: tuple[ImageAsset | None, str, Path | None] | None = None
         wanted = config.theme or DEFAULT_THEME
@@ -126,11 +125,6 @@ class VlmConsoleApp(ContainerWatch, ConsoleActions):
             self.theme = wanted
         else:
             self._theme_problems.append(f"no theme named {wanted!r}: using {self.theme}")
-
-    def _console_closing(self) -> bool:
-        """Returns True once the console is shutting down (its widgets may be gone)."""
-        header = self._header
-        return self._exit or not self.screen_stack or header is None or not header.is_attached
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         """Returns the console's colour variables for themes that do not set them."""

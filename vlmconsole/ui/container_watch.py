@@ -49,6 +49,13 @@ class ContainerWatch(App[None]):
     """The container start whose log is being followed."""
     _log_follow: LogFollow | None = None
     """The open log stream; closing it (from any thread) ends its worker."""
+    _header: ServerHeader | None = None
+    """The header once composed; while it is attached, the console's widgets are there."""
+
+    def _console_closing(self) -> bool:
+        """Returns True once the console is shutting down (its widgets may be gone)."""
+        header = self._header
+        return self._exit or not self.screen_stack or header is None or not header.is_attached
 
     def stop_container_watch(self) -> None:
         """Ends the log stream, so its thread ends and the console can exit."""
@@ -71,7 +78,7 @@ class ContainerWatch(App[None]):
 
     @on(ContainerFound)
     def _container_found(self, message: ContainerFound) -> None:
-        if message.info is None or self._exit or not self.query(ServerHeader):
+        if message.info is None or self._console_closing():
             return
         self.container = message.info
         header = self.query_one(ServerHeader)
@@ -108,8 +115,8 @@ class ContainerWatch(App[None]):
 
     @on(ContainerSeen)
     def _container_seen(self, message: ContainerSeen) -> None:
-        if self._exit or not self.query(ServerHeader):
-            return  # the console is closing
+        if self._console_closing():
+            return
         header = self.query_one(ServerHeader)
         now = datetime.now(UTC)
         if message.info is None:

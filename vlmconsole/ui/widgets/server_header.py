@@ -43,20 +43,9 @@ class ServerHeader(Widget):
         self.set_class(connection.link is Link.LOST, "-lost")
         self._refresh_if_changed()
 
-    def watch_url(self) -> None:
-        self._refresh_if_changed()
-
-    def watch_info(self) -> None:
-        self._refresh_if_changed()
-
-    def watch_now_s(self) -> None:
-        self._refresh_if_changed()
-
-    def watch_uptime_s(self) -> None:
-        self._refresh_if_changed()
-
-    def watch_container(self) -> None:
-        self._refresh_if_changed()
+    def on_mount(self) -> None:
+        for name in ("url", "info", "now_s", "uptime_s", "container"):
+            self.watch(self, name, self._refresh_if_changed, init=False)
 
     def _refresh_if_changed(self) -> None:
         if self.is_mounted and self.header_text().plain != self._shown:
