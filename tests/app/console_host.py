@@ -10,6 +10,7 @@ from textual.pilot import Pilot
 
 from vlmconsole.model.console_state import RunSettings
 from vlmconsole.model.container import ContainerInfo
+from vlmconsole.packaged import sample_screenshots
 from vlmconsole.sources.endpoint import parse_endpoint
 from vlmconsole.sources.errors import ServerUnreachable
 from vlmconsole.sources.image_transport import make_transport
@@ -19,7 +20,7 @@ from vlmconsole.sources.turn_engine import RunConfig, TurnEngine
 from vlmconsole.ui.app import VlmConsoleApp
 from vlmconsole.ui.console_config import ConsoleConfig
 
-ASSETS = Path(__file__).resolve().parents[2] / "assets"
+ASSETS = sample_screenshots()
 
 
 def console_for(

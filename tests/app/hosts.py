@@ -10,7 +10,7 @@ from vlmconsole.model.console_state import RunSettings
 from vlmconsole.ui.palette import ConsoleCommands
 from vlmconsole.ui.screens.help_screen import HelpScreen
 from vlmconsole.ui.screens.settings_screen import SettingsScreen
-from vlmconsole.ui.themes import DEFAULT_THEME, REPO_THEMES, load_themes
+from vlmconsole.ui.themes import BUILTIN_THEMES, DEFAULT_THEME, load_themes
 
 MODELS = ("tiny-idefics3", "qwen2-vl-2b")
 
@@ -34,7 +34,7 @@ class HostApp(App[None]):
         self.settings = settings or RunSettings(model=MODELS[0])
         self.settings_results: list[RunSettings | None] = []
         """What each settings screen dismissed with."""
-        themes, problems = load_themes([REPO_THEMES])
+        themes, problems = load_themes([BUILTIN_THEMES])
         assert not problems, problems
         for theme in themes:
             self.register_theme(theme)

@@ -11,8 +11,8 @@ from textual.color import Color
 from tests.app.hosts import HostApp
 from vlmconsole.ui.themes import (
     APP_VARIABLES,
+    BUILTIN_THEMES,
     DEFAULT_THEME,
-    REPO_THEMES,
     load_themes,
     theme_folders,
 )
@@ -22,7 +22,7 @@ SHIPPED = ("vlm-dark", "vlm-light", "vlm-contrast")
 
 def theme_text(name: str, *, drop: str = "", replace: tuple[str, str] = ("", "")) -> str:
     """Returns vlm-dark's file renamed to `name`, with a line dropped or a value replaced."""
-    text = (REPO_THEMES / "vlm-dark.toml").read_text(encoding="utf-8")
+    text = (BUILTIN_THEMES / "vlm-dark.toml").read_text(encoding="utf-8")
     text = text.replace('name = "vlm-dark"', f'name = "{name}"')
     if drop:
         text = "\n".join(line for line in text.splitlines() if not line.startswith(drop))
@@ -51,7 +51,7 @@ def contrast(one: str, other: str) -> float:
 
 
 def test_the_three_shipped_themes_load_without_problems() -> None:
-    themes, problems = load_themes([REPO_THEMES])
+    themes, problems = load_themes([BUILTIN_THEMES])
     assert problems == []
     assert sorted(theme.name for theme in themes) == sorted(SHIPPED)
     assert DEFAULT_THEME in {theme.name for theme in themes}
@@ -65,7 +65,7 @@ def test_the_three_shipped_themes_load_without_problems() -> None:
 
 
 def test_contrast_theme_is_pure_black_and_white_with_bright_accents() -> None:
-    themes, _ = load_themes([REPO_THEMES])
+    themes, _ = load_themes([BUILTIN_THEMES])
     theme = next(theme for theme in themes if theme.name == "vlm-contrast")
     assert Color.parse(theme.background or "").hex == "#000000"
     assert Color.parse(theme.foreground or "").hex == "#FFFFFF"
@@ -78,7 +78,7 @@ def test_contrast_theme_is_pure_black_and_white_with_bright_accents() -> None:
 
 def test_shipped_theme_files_carry_every_theme_field() -> None:
     for name in SHIPPED:
-        data = tomllib.loads((REPO_THEMES / f"{name}.toml").read_text(encoding="utf-8"))
+        data = tomllib.loads((BUILTIN_THEMES / f"{name}.toml").read_text(encoding="utf-8"))
         assert data["name"] == name
         for field in ("primary", "secondary", "accent", "foreground", "background"):
             assert field in data
@@ -97,7 +97,7 @@ def test_broken_themes_are_reported_together_and_the_good_ones_still_load(
     broken = write(folder, "broken.toml", 'name = "broken"\nprimary = "#ff0000\n')
     write(folder, "good.toml", theme_text("good"))
 
-    themes, problems = load_themes([REPO_THEMES, folder])
+    themes, problems = load_themes([BUILTIN_THEMES, folder])
 
     assert sorted(theme.name for theme in themes) == sorted([*SHIPPED, "good"])
     assert any(
@@ -125,7 +125,7 @@ def test_a_later_folder_overrides_a_theme_of_the_same_name(tmp_path: Path) -> No
     mine = write(
         tmp_path / "mine", "my-dark.toml", theme_text("vlm-dark", replace=("#4aa8ff", "#ff8800"))
     )
-    themes, problems = load_themes([REPO_THEMES, mine.parent])
+    themes, problems = load_themes([BUILTIN_THEMES, mine.parent])
     assert problems == []
     dark = [theme for theme in themes if theme.name == "vlm-dark"]
     assert len(dark) == 1
@@ -135,7 +135,7 @@ def test_a_later_folder_overrides_a_theme_of_the_same_name(tmp_path: Path) -> No
 
 def test_a_broken_override_keeps_the_earlier_theme(tmp_path: Path) -> None:
     write(tmp_path, "vlm-dark.toml", theme_text("vlm-dark", drop="gauge-ok"))
-    themes, problems = load_themes([REPO_THEMES, tmp_path])
+    themes, problems = load_themes([BUILTIN_THEMES, tmp_path])
     assert len(problems) == 1 and "variables.gauge-ok" in problems[0]
     assert any(theme.name == "vlm-dark" for theme in themes)
 
@@ -144,19 +144,19 @@ def test_theme_folders_are_repo_then_user_then_env_and_only_existing(tmp_path: P
     config = tmp_path / "config"
     extra = tmp_path / "extra"
     env = {"HOME": str(tmp_path / "home"), "XDG_CONFIG_HOME": str(config)}
-    assert theme_folders(env) == [REPO_THEMES]
+    assert theme_folders(env) == [BUILTIN_THEMES]
 
     (config / "vlmconsole" / "themes").mkdir(parents=True)
     extra.mkdir()
     env["VLMCONSOLE_THEMES"] = str(extra)
-    assert theme_folders(env) == [REPO_THEMES, config / "vlmconsole" / "themes", extra]
+    assert theme_folders(env) == [BUILTIN_THEMES, config / "vlmconsole" / "themes", extra]
 
 
 def test_theme_folders_default_to_dot_config_under_home(tmp_path: Path) -> None:
     user = tmp_path / ".config" / "vlmconsole" / "themes"
     user.mkdir(parents=True)
     env = {"HOME": str(tmp_path), "VLMCONSOLE_THEMES": str(tmp_path / "missing")}
-    assert theme_folders(env) == [REPO_THEMES, user]
+    assert theme_folders(env) == [BUILTIN_THEMES, user]
 
 
 @pytest.mark.parametrize("name", SHIPPED)

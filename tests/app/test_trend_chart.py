@@ -187,3 +187,37 @@ async def test_the_key_names_each_line_in_the_border() -> None:
         assert "TTFT vs context" in text and "decode vs context" in text
         assert f"━ {CLIENT_LABEL} ━ {SERVER_LABEL} ━ fit r²=1.00" in text
         assert "context (tokens)" in text and "TTFT (s)" in text
+
+
+def tick_rows(text: str) -> list[str]:
+    """Returns the screen rows that carry the plots' x tick labels (just under the frames)."""
+    rows = text.split("\n")
+    return [rows[i + 1] for i, row in enumerate(rows[:-1]) if "└" in row and "┘" in row]
+
+
+async def test_one_point_gets_a_few_distinct_readable_ticks() -> None:
+    app = WidgetHost(TrendChart)
+    async with app.run_test(size=(120, 30)) as pilot:
+        app.widget.records = (turn(1, 1037, 1.037, decode=492.85),)
+        await pilot.pause()
+        text = screen_text(app)
+        assert "1.0369999" not in text and "1.037000" not in text
+        labels = app.widget.ttft_plot._x_formatter.get_ticks_and_labels(
+            app.widget.ttft_plot._x_min, app.widget.ttft_plot._x_max
+        )[1]
+        assert len(labels) >= 2 and len(set(labels)) == len(labels), labels
+        assert all(len(label) <= 6 for label in labels), labels
+
+
+async def test_a_flat_series_does_not_repeat_its_value_on_the_y_axis() -> None:
+    flat = tuple(turn(n, 1000 * n, 0.8, decode=492.85) for n in range(1, 5))
+    app = WidgetHost(TrendChart)
+    async with app.run_test(size=(120, 30)) as pilot:
+        app.widget.records = flat
+        await pilot.pause()
+        text = screen_text(app)
+        assert text.count("492.85") == 0, "a flat series labels nice ticks around its value"
+        plot = app.widget.decode_plot
+        ticks, labels = plot._y_formatter.get_ticks_and_labels(plot._y_min, plot._y_max)
+        assert len(set(labels)) == len(labels) >= 2, labels
+        assert ticks[0] < 492.85 < ticks[-1]

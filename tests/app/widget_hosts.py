@@ -11,6 +11,7 @@ from textual.widget import Widget
 
 from tests.support.fixtures import history
 from vlmconsole.model.server_stats import ServerStats, derive_stats
+from vlmconsole.ui.textual_private import screen_lines
 
 W = TypeVar("W", bound=Widget)
 
@@ -65,7 +66,7 @@ class WidgetHost(App[None], Generic[W]):
 
 def screen_text(app: App[Any]) -> str:
     """Returns the screen as plain text, one line a row (what a person would read)."""
-    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+    return "\n".join(screen_lines(app.screen))
 
 
 def v0_stats() -> ServerStats:

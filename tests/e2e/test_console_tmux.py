@@ -17,11 +17,12 @@ import pytest
 
 from tests.support.cli import user_env
 from tests.support.real_vllm import RealVllmServer, free_port
+from vlmconsole.packaged import sample_screenshots
 from vlmconsole.sources.journal import read_journal
 
 pytestmark = pytest.mark.e2e
 
-ASSETS = Path(__file__).resolve().parents[2] / "assets"
+ASSETS = sample_screenshots()
 SESSION = "vlmconsole-e2e"
 
 

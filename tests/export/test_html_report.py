@@ -108,3 +108,22 @@ def test_credentials_in_meta_are_dropped() -> None:
 def test_no_records_still_make_a_report() -> None:
     reader = read_report(html_report([], "empty", {}))
     assert reader.problems == [] and reader.svgs == 3
+
+
+def axis_texts(svg: str) -> list[str]:
+    """Returns every text drawn in an SVG chart (its tick labels among them)."""
+    import re
+
+    return re.findall(r"<text[^>]*>([^<]*)</text>", svg)
+
+
+def test_one_turn_and_a_flat_series_get_readable_distinct_ticks() -> None:
+    from vlmconsole.export.charts import render_xy
+
+    one = axis_texts(render_xy("t", "T", "x", "y", [("run", [(1037.0, 1.037)])]))
+    assert {"0", "0.4", "1.2", "950", "1000", "1100"} <= set(one), one
+    assert not any("1.0369999" in text or "1.037000" in text for text in one)
+    flat = axis_texts(
+        render_xy("t", "T", "x", "y", [("run", [(900.0 * n, 492.85) for n in (1, 2, 3)])])
+    )
+    assert "492.85" not in flat and {"0", "100", "500"} <= set(flat)

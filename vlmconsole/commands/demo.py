@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
-
-ASSETS = Path(__file__).resolve().parents[2] / "assets"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -23,13 +20,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Starts the demo server on 127.0.0.1, attaches the console to it; returns the exit code."""
     from vlmconsole.commands.attach import run_console
+    from vlmconsole.packaged import sample_screenshots
     from vlmconsole.settings import load_settings
     from vlmconsole.sim.config import SimConfig
     from vlmconsole.sim.server import run_in_thread
     from vlmconsole.sources.endpoint import parse_endpoint
 
-    if args.images is None and ASSETS.is_dir():
-        args.images = ASSETS
+    if args.images is None:
+        args.images = sample_screenshots()
     config = SimConfig(speed=args.speed, background_load=args.load)
     with run_in_thread(config, port=args.port) as server:
         settings = load_settings(

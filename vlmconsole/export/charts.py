@@ -18,9 +18,14 @@ from pygal.style import Style
 
 from vlmconsole.export.safe import strip_control
 from vlmconsole.export.summary import Run, decode_rate_tok_s
+from vlmconsole.model.axis import Axis, axis_for, nice_axis
 from vlmconsole.model.turn_record import TurnRecord
 
 Point = tuple[float, float]
+X_TICKS = 10
+Y_TICKS = 8
+LABEL_CHARS = 8
+"""A report chart is 800 px wide: room for ten x ticks, eight y ticks of 8 characters."""
 
 _STYLE = Style(
     background="transparent",
@@ -53,6 +58,11 @@ def _offline(root: ElementTree.Element) -> ElementTree.Element:
     return root
 
 
+def _labels(axis: Axis) -> list[dict[str, object]]:
+    """Returns the axis's ticks as pygal labels: a position and its text."""
+    return [{"value": t, "label": text} for t, text in zip(axis.ticks, axis.labels, strict=True)]
+
+
 def render_xy(
     chart_id: str,
     title: str,
@@ -61,7 +71,19 @@ def render_xy(
     series: Sequence[tuple[str, Sequence[Point]]],
     y_range: tuple[float, float] | None = None,
 ) -> str:
-    """Returns the SVG markup of an XY chart with one line a series, no XML declaration."""
+    """Returns the SVG markup of an XY chart with one line a series, no XML declaration.
+
+    The axes' ranges and ticks come from `vlmconsole.model.axis` (the console's
+    charts use the same), so one point or a flat series gets a few distinct labels.
+    """
+    xs = [x for _, points in series for x, _ in points]
+    ys = [y for _, points in series for _, y in points]
+    x_axis = axis_for(xs, X_TICKS, max_chars=LABEL_CHARS)
+    y_axis = (
+        nice_axis(*y_range, Y_TICKS, LABEL_CHARS)
+        if y_range
+        else axis_for(ys, Y_TICKS, include_zero=True, max_chars=LABEL_CHARS)
+    )
     chart = pygal.XY(
         title=title,
         x_title=x_title,
@@ -74,9 +96,12 @@ def render_xy(
         include_x_axis=True,
         dots_size=3,
         height=420,
-        range=y_range,
+        range=(y_axis.low, y_axis.high),
         no_data_text="no finished turn",
     )
+    if xs:  # pygal's XY takes labels only with data to place them by
+        chart.config(xrange=(x_axis.low, x_axis.high), x_labels=_labels(x_axis))
+        chart.config(y_labels=_labels(y_axis))
     # A fixed id (pygal draws a random one) scopes the chart's CSS and keeps reports stable.
     chart.uuid = chart_id
     chart.add_xml_filter(_offline)

@@ -17,7 +17,7 @@ from typing import Any
 from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
-import vlmconsole
+from vlmconsole.packaged import builtin_themes
 
 DEFAULT_THEME = "vlm-dark"
 
@@ -71,21 +71,21 @@ KNOWN_FIELDS = frozenset(
     {"name", "dark", "variables", *COLOUR_FIELDS, *OPTIONAL_COLOUR_FIELDS, *OPTIONAL_NUMBER_FIELDS}
 )
 
-REPO_THEMES = Path(vlmconsole.__file__).resolve().parents[1] / "themes"
-"""The themes that ship with the console."""
+BUILTIN_THEMES = builtin_themes()
+"""The themes that ship with the console (the package's `data/themes`)."""
 
 
 def theme_folders(env: Mapping[str, str] | None = None) -> list[Path]:
     """Returns the folders to read themes from, lowest precedence first; only existing ones.
 
-    The repository's `themes/`, then `$XDG_CONFIG_HOME/vlmconsole/themes` (default
+    The built-in themes, then `$XDG_CONFIG_HOME/vlmconsole/themes` (default
     `~/.config`), then each folder in `$VLMCONSOLE_THEMES` (separated by `os.pathsep`).
     A folder named twice is read once, at its first place. `env` defaults to os.environ.
     """
     env = os.environ if env is None else env
     home = Path(env["HOME"]) if env.get("HOME") else Path.home()
     config = Path(env["XDG_CONFIG_HOME"]) if env.get("XDG_CONFIG_HOME") else home / ".config"
-    candidates = [REPO_THEMES, config / "vlmconsole" / "themes"]
+    candidates = [BUILTIN_THEMES, config / "vlmconsole" / "themes"]
     extra = env.get("VLMCONSOLE_THEMES", "")
     candidates += [Path(part).expanduser() for part in extra.split(os.pathsep) if part.strip()]
     folders: list[Path] = []

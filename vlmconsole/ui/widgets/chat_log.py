@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from textual._styles_cache import StylesCache
 from textual.containers import VerticalScroll
 from textual.reactive import reactive
 from textual.widgets import Static
 
 from vlmconsole.model.turn_record import TurnRecord
+from vlmconsole.ui.textual_private import release_styles_caches
 from vlmconsole.ui.widgets.turn_view import TurnView
 
 SHOWN_TURNS = 40
@@ -17,18 +17,6 @@ HINT = (
     "Push a screenshot: press p, type a path (Tab completes), Enter.  "
     "n: next image from the folder · r: send the last one again · w: watch the folder"
 )
-
-
-def release_dead_widget_caches() -> None:
-    """Lets go of the render caches of widgets that are gone.
-
-    Textual's `StylesCache.get_inner_outer` is an `lru_cache` on a method, so it
-    keeps the caches of the last 1,024 widgets alive, and with them every line
-    those widgets rendered (Textualize/textual#6665, open). A chat of a thousand
-    turns grew by ~0.3 MB a turn after its oldest turns had left the screen.
-    Clearing it costs a few style lookups on the next frame.
-    """
-    StylesCache.get_inner_outer.cache_clear()
 
 
 class ChatLog(VerticalScroll):
@@ -67,7 +55,7 @@ class ChatLog(VerticalScroll):
         while len(self._views) > SHOWN_TURNS:
             oldest = self._views.pop(min(self._views))
             await oldest.remove()
-            release_dead_widget_caches()
+            release_styles_caches()  # dead turns' render caches (textual#6665)
             self._hidden += 1
             self.add_class("-older")
             self.query_one("#older", Static).update(

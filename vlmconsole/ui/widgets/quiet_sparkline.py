@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from textual.reactive import reactive
-from textual.renderables.sparkline import Sparkline as SparklineRenderable
 from textual.widgets import Sparkline
+
+from vlmconsole.ui.textual_private import sparkline_buckets
 
 LEVELS = 16
 """Bar heights told apart (Textual draws eight per cell; colours blend between)."""
@@ -30,7 +31,7 @@ def drawn_bars(
         return (-len(data), width)
     low, high = min(data), max(data)
     extent = high - low or 1.0
-    buckets = tuple(SparklineRenderable._buckets(list(data), num_buckets=width))
+    buckets = tuple(sparkline_buckets(data, width))
     levels = [round((summary(bucket) - low) / extent * LEVELS) for bucket in buckets]
     step = len(levels) / width
     return tuple(levels[int(cell * step)] for cell in range(width))

@@ -14,8 +14,10 @@ from textual.reactive import reactive
 from textual.theme import Theme
 from textual.widget import Widget
 from textual.widgets import Static
-from textual_plot import HiResMode, NumericAxisFormatter, PlotWidget
+from textual_plot import HiResMode, PlotWidget
+from textual_plot.axis_formatter import AxisFormatter
 
+from vlmconsole.model.axis import axis_for, nice_axis, tick_labels
 from vlmconsole.model.trend import fit
 from vlmconsole.model.turn_record import TurnRecord
 
@@ -28,6 +30,10 @@ Y_MARGIN = 7
 """Columns left of each plot for the y ticks (such as `0.25` or `120`)."""
 TICK_CELLS = 7
 """Columns an x tick label needs, its gap included."""
+ROWS_PER_Y_TICK = 2
+"""Rows a y tick needs so that the labels do not crowd each other."""
+PLOT_FRAME_ROWS = 8
+"""Rows of a plot that are not its drawing area: borders, the y label, the x ticks and label."""
 COLOUR_FALLBACKS = {
     "chart-ttft": "primary",
     "chart-server-ttft": "secondary",
@@ -82,25 +88,36 @@ def chart_points(records: Sequence[TurnRecord]) -> ChartPoints:
     return ChartPoints(sorted(client), sorted(server), sorted(decode), source)
 
 
-class ContextAxis(NumericAxisFormatter):
-    """Context ticks as `2k`, `4k`, no more of them than the plot's width has room for."""
+class ReadableAxis(AxisFormatter):
+    """Ticks from `vlmconsole.model.axis`: a few short, distinct labels at any data shape.
 
-    def __init__(self) -> None:
+    The chart sets each plot's limits to the data's nice axis, so the plot never asks
+    for ticks over a near-empty range (one point, a flat series); zooming still works,
+    each new range getting its own nice ticks.
+    """
+
+    def __init__(self, max_ticks: int) -> None:
         super().__init__()
-        self.max_ticks = 8
-        """Set from the plot's width as the chart resizes."""
+        self.max_ticks = max_ticks
+        """Set from the plot's size as the chart resizes."""
+
+    def get_ticks(self, min_: float, max_: float, max_ticks: int = 8) -> list[float]:
+        """Returns nice ticks over the range, at most `self.max_ticks` of them."""
+        return list(nice_axis(min_, max_, min(max_ticks, self.max_ticks)).ticks)
+
+    def get_labels_for_ticks(self, ticks: Sequence[float]) -> list[str]:
+        """Returns the ticks' labels (`0.25`, `12k`), told apart by their spacing."""
+        if not ticks:
+            return []
+        step = ticks[1] - ticks[0] if len(ticks) > 1 else abs(ticks[0]) or 1.0
+        return list(tick_labels(tuple(ticks), step))
 
     def get_ticks_and_labels(
         self, min_: float, max_: float, max_ticks: int = 8
     ) -> tuple[list[float], list[str]]:
-        """Returns nice ticks over the range, at most `self.max_ticks`, and their labels."""
-        return super().get_ticks_and_labels(min_, max_, min(max_ticks, self.max_ticks))
-
-    def get_labels_for_ticks(self, ticks: Sequence[float]) -> list[str]:
-        """Returns the labels: thousands as `k` once the axis reaches a thousand tokens."""
-        if not ticks or max(abs(t) for t in ticks) < 1000:
-            return super().get_labels_for_ticks(ticks)
-        return [f"{label}k" for label in super().get_labels_for_ticks([t / 1000 for t in ticks])]
+        """Returns the nice axis's ticks and labels over the range."""
+        axis = nice_axis(min_, max_, min(max_ticks, self.max_ticks))
+        return list(axis.ticks), list(axis.labels)
 
 
 def _split(points: Points) -> tuple[list[float], list[float]]:
@@ -155,7 +172,8 @@ class TrendChart(Widget):
         self.decode_plot = PlotWidget(id="decode-plot")
         self.ttft_plot.border_title = "TTFT vs context"
         self.decode_plot.border_title = "decode vs context"
-        self._axes = {self.ttft_plot: ContextAxis(), self.decode_plot: ContextAxis()}
+        self._x_axes = {plot: ReadableAxis(8) for plot in (self.ttft_plot, self.decode_plot)}
+        self._y_axes = {plot: ReadableAxis(5) for plot in (self.ttft_plot, self.decode_plot)}
         self._placeholder = Static(PLACEHOLDER, classes="trend-placeholder", markup=False)
         self.add_class("-empty")
 
@@ -173,10 +191,11 @@ class TrendChart(Widget):
     def on_mount(self) -> None:
         # The plots clear themselves when they mount: the first plot waits for this.
         self.app.theme_changed_signal.subscribe(self, self._theme_changed)
-        for plot, axis in self._axes.items():
+        for plot in (self.ttft_plot, self.decode_plot):
             plot.margin_top = 1  # the y label's row; the plot keeps the rest
             plot.margin_left = Y_MARGIN
-            plot.set_x_formatter(axis)
+            plot.set_x_formatter(self._x_axes[plot])
+            plot.set_y_formatter(self._y_axes[plot])
             plot.set_xlabel("context (tokens)")
         self.ttft_plot.set_ylabel("TTFT (s)")
         self.decode_plot.set_ylabel("tok/s")
@@ -187,8 +206,11 @@ class TrendChart(Widget):
         stacked = width < STACK_BELOW_WIDTH and height >= STACK_FROM_HEIGHT
         self.set_class(stacked, "-narrow")
         plot_width = width if stacked else width // 2
-        for axis in self._axes.values():
+        plot_height = height // 2 if stacked else height
+        for axis in self._x_axes.values():
             axis.max_ticks = max(2, (plot_width - Y_MARGIN - 2) // TICK_CELLS)
+        for axis in self._y_axes.values():
+            axis.max_ticks = max(2, min(6, (plot_height - PLOT_FRAME_ROWS) // ROWS_PER_Y_TICK + 1))
 
     def watch_records(self) -> None:
         if self.is_mounted:
@@ -243,6 +265,12 @@ class TrendChart(Widget):
     def _draw(self, plot: PlotWidget, lines: list[tuple[Points, str, str, str]]) -> None:
         """Replots `plot`: (points, colour variable, label, marker) a line; empty lines skipped."""
         plot.clear()
+        every = [point for points, *_ in lines for point in points]
+        if every:
+            x_axis = axis_for((x for x, _ in every), self._x_axes[plot].max_ticks)
+            y_axis = axis_for((y for _, y in every), self._y_axes[plot].max_ticks)
+            plot.set_xlimits(x_axis.low, x_axis.high)
+            plot.set_ylimits(y_axis.low, y_axis.high)
         key = Text()
         markers: list[tuple[Points, str, str]] = []
         for points, variable, label, marker in lines:
