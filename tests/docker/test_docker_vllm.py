@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -17,6 +16,7 @@ import httpx
 import pytest
 
 from tests.docker.conftest import IMAGE, VllmContainer, docker
+from tests.support.cli import program, workdir
 from vlmconsole.model.container import VllmVersion
 from vlmconsole.sources.docker_errors import (
     AmbiguousContainer,
@@ -42,7 +42,8 @@ def source() -> Iterator[DockerSource]:
 def ps(*args: str) -> subprocess.CompletedProcess[str]:
     """Runs `vlmconsole ps ARGS` as a user would; returns the finished process."""
     return subprocess.run(
-        [sys.executable, "-m", "vlmconsole", "ps", *args],
+        [*program(), "ps", *args],
+        cwd=workdir(),
         capture_output=True,
         text=True,
         timeout=120,

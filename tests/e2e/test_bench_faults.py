@@ -6,14 +6,13 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from tests.support.cli import user_env, vlmconsole
+from tests.support.cli import program, user_env, vlmconsole, workdir
 from tests.support.fault_proxy import FaultProxy
 from tests.support.real_vllm import RealVllmServer
 from vlmconsole.model.session import WindowPolicy
@@ -39,9 +38,7 @@ def test_a_killed_bench_loses_no_finished_turn(vllm_server: RealVllmServer, tmp_
     before = finished_requests(vllm_server)
     process = subprocess.Popen(
         [
-            sys.executable,
-            "-m",
-            "vlmconsole",
+            *program(),
             "bench",
             f":{vllm_server.port}",
             "--synthetic",
@@ -54,6 +51,7 @@ def test_a_killed_bench_loses_no_finished_turn(vllm_server: RealVllmServer, tmp_
             str(tmp_path),
         ],
         env=user_env(vllm_server),
+        cwd=workdir(),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         stdin=subprocess.DEVNULL,

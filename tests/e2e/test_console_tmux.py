@@ -6,17 +6,14 @@ server of the other e2e tests is left alone.
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import sys
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.support.cli import user_env
+from tests.support.cli import program, user_env, workdir
 from tests.support.real_vllm import RealVllmServer, free_port
+from tests.support.tmux import TmuxSession
 from vlmconsole.packaged import sample_screenshots
 from vlmconsole.sources.journal import read_journal
 
@@ -26,31 +23,8 @@ ASSETS = sample_screenshots()
 SESSION = "vlmconsole-e2e"
 
 
-def tmux(*args: str) -> str:
-    done = subprocess.run(["tmux", *args], capture_output=True, text=True, timeout=30)
-    return done.stdout
-
-
-def screen() -> str:
-    return tmux("capture-pane", "-p", "-t", SESSION)
-
-
-def wait_for(what: str, check: Callable[[str], bool], timeout_s: float) -> str:
-    """Polls the screen until `check(screen)` holds; fails showing the screen."""
-    deadline = time.monotonic() + timeout_s
-    shown = ""
-    while time.monotonic() < deadline:
-        shown = screen()
-        if check(shown):
-            return shown
-        time.sleep(0.2)
-    pytest.fail(f"{what}: not on screen within {timeout_s:.0f} s; the screen:\n{shown}")
-
-
 @pytest.fixture()
 def server(tmp_path: Path) -> Iterator[RealVllmServer]:
-    if shutil.which("tmux") is None:
-        pytest.fail("tmux is needed: apt-get install tmux")
     made = RealVllmServer(port=free_port(), log_path=tmp_path / "server.log", api_key="sk-tmux-e2e")
     made.start()
     try:
@@ -66,15 +40,16 @@ def test_console_in_tmux_pushes_screenshots_and_rides_out_a_restart(
     session_dir = tmp_path / "session"
     env = " ".join(f"{k}='{v}'" for k, v in user_env(server).items() if k in ("VLLM_API_KEY",))
     command = (
-        f"env {env} TERM=xterm-256color {sys.executable} -m vlmconsole attach :{server.port} "
+        f"cd {workdir()} && env {env} TERM=xterm-256color {program()[0]} attach :{server.port} "
         f"--images {ASSETS} --session-dir {session_dir} --no-preview --max-tokens 8"
     )
-    tmux("kill-session", "-t", SESSION)
-    tmux("new-session", "-d", "-s", SESSION, "-x", "160", "-y", "50", command)
+    console = TmuxSession(SESSION)
+    console.start(command, (160, 50))
+    wait_for, screen = console.wait_for, console.screen
     try:
         wait_for("the version and a live link", lambda s: "vLLM 0.32.0" in s and "live" in s, 60)
         for turn in (1, 2, 3):
-            tmux("send-keys", "-t", SESSION, "n")
+            console.press("n")
             receipt = f"✓ turn {turn} ·"
             wait_for(f"turn {turn}'s receipt", lambda s: receipt in s, 120)  # noqa: B023
         shown = screen()
@@ -84,15 +59,13 @@ def test_console_in_tmux_pushes_screenshots_and_rides_out_a_restart(
 
         server.stop()
         wait_for("the lost connection", lambda s: "connection lost" in s, 30)
-        assert tmux("list-panes", "-t", SESSION, "-F", "#{pane_dead}").strip() == "0"
+        assert console.alive()
         assert "data" in screen() and "old" in screen(), "the age of what is on screen"
 
         server.start()
         server.wait_healthy()
         wait_for("the link back", lambda s: "● live" in s, 60)
-        tmux("send-keys", "-t", SESSION, "n")
+        console.press("n")
         wait_for("a turn after the restart", lambda s: "✓ turn 4 ·" in s, 120)
     finally:
-        tmux("send-keys", "-t", SESSION, "q")
-        time.sleep(1)
-        tmux("kill-session", "-t", SESSION)
+        console.close()

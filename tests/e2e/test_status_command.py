@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from typing import Any
 
 import pytest
 
+from tests.support.cli import program, workdir
 from tests.support.real_vllm import MAX_MODEL_LEN, RealVllmServer
 from tests.support.turns import send_growing_conversation
 from vlmconsole.views.formatting import NOT_REPORTED
@@ -24,7 +24,8 @@ def status(
     if key == "env" and server.api_key:
         env["VLLM_API_KEY"] = server.api_key
     return subprocess.run(
-        [sys.executable, "-m", "vlmconsole", "status", f":{server.port}", *args],
+        [*program(), "status", f":{server.port}", *args],
+        cwd=workdir(),
         capture_output=True,
         text=True,
         timeout=120,
