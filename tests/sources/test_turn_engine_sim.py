@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -13,6 +15,7 @@ from vlmconsole.model.turn_record import TurnRecord
 from vlmconsole.settings import ApiKey
 from vlmconsole.sim.config import SimConfig
 from vlmconsole.sim.server import SimServer, run_in_thread
+from vlmconsole.sources.chat import ChatSource
 from vlmconsole.sources.endpoint import parse_endpoint
 from vlmconsole.sources.image_transport import DataUrlTransport, LoopbackUrlTransport
 from vlmconsole.sources.images import synthetic_asset
@@ -198,3 +201,35 @@ async def test_images_that_left_the_window_are_let_go(sim: SimServer, tmp_path: 
         assert widened.images_in_request == 3, "two held, one new"
     finally:
         await made.aclose()
+
+
+async def test_a_stall_timeout_equal_to_httpx_default_is_honoured(
+    sim: SimServer, tmp_path: Path
+) -> None:
+    # 5 s is httpx's default timeout: the SDK used to swap it for its own 600 s.
+    proxy = FaultProxy(target_port=int(sim.base_url.rsplit(":", 1)[1]), stall_after_bytes=1200)
+    await proxy.start()
+    made = TurnEngine(
+        parse_endpoint(f":{proxy.port}"),
+        ApiKey(KEY),
+        RunConfig("stall", "vlmconsole-demo-vlm", WindowPolicy(), max_tokens=64, server_view=False),
+        DataUrlTransport(),
+        Journal(tmp_path / "j.jsonl"),
+        stall_timeout_s=5.0,
+    )
+    await made.start()
+    started = time.monotonic()
+    try:
+        record = await asyncio.wait_for(made.send("long answer please", []), timeout=20)
+    finally:
+        await made.aclose()
+        await proxy.stop()
+    took_s = time.monotonic() - started
+    assert record.error == "the server stalled: no data for 5 s"
+    assert 4.5 < took_s < 7.0, f"failed after {took_s:.1f} s"
+
+
+@pytest.mark.parametrize("bad", [0.0, -1.0, float("nan")])
+def test_a_stall_timeout_of_zero_or_less_is_refused(bad: float) -> None:
+    with pytest.raises(ValueError, match="stall timeout must be more than 0 s"):
+        ChatSource(parse_endpoint(":8000"), None, stall_timeout_s=bad)

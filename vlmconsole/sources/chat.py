@@ -76,18 +76,25 @@ class ChatSource:
         connect_timeout_s: float = 5.0,
         clock: Clock = time.perf_counter,
     ) -> None:
+        for name, value in (("stall timeout", stall_timeout_s), ("connect timeout", connect_timeout_s)):
+            if not value > 0:
+                raise ValueError(f"the {name} must be more than 0 s, not {value:g}")
         self.stall_timeout_s = stall_timeout_s
         self._clock = clock
         self._had_key = api_key is not None
         self._last_request_bytes: int | None = None
+        timeout = openai.Timeout(stall_timeout_s, connect=connect_timeout_s)
         self._http = openai.DefaultAsyncHttpxClient(
-            timeout=openai.Timeout(stall_timeout_s, connect=connect_timeout_s),
-            event_hooks={"request": [self._count_request]},
+            timeout=timeout, event_hooks={"request": [self._count_request]}
         )
+        # The timeout goes to the SDK too: given only through the HTTP client, the SDK
+        # replaces one that equals httpx's default (5 s) with its own 600 s, so
+        # `--stall-timeout 5` waited ten minutes.
         self._client = AsyncOpenAI(
             base_url=endpoint.api_url,
             api_key=api_key.reveal() if api_key else "EMPTY",
             http_client=self._http,
+            timeout=timeout,
             max_retries=0,
         )
 
