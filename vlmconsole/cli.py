@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from vlmconsole import __version__
+from vlmconsole.commands.arg_types import OneLineParser
 
 # command name -> (module with `add_arguments(parser)` and `run(args) -> int`, one-line help).
 # Command modules import only argparse at the top; the rest is imported inside run().
@@ -41,7 +42,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 def build_parser() -> argparse.ArgumentParser:
     """Returns the argument parser for every vlmconsole command."""
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="vlmconsole",
         description=(
             "A terminal operations console for a live vLLM server: what it is, what it is "

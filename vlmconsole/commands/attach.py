@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from vlmconsole.commands.arg_types import positive_int, positive_seconds
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Adds the attach command's arguments (shared with demo)."""
@@ -23,14 +25,20 @@ def add_console_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--images", type=Path, metavar="DIR", help="screenshots for n and w")
     parser.add_argument("--policy", default="none", help="window policy: none, slide:N, chunk:N")
     parser.add_argument("--transport", default="base64", choices=("base64", "url", "file"))
-    parser.add_argument("--max-tokens", type=int, default=64, help="reply length (default 64)")
+    parser.add_argument(
+        "--max-tokens", type=positive_int, default=64, help="reply length (default 64)"
+    )
     parser.add_argument("--model", help="model to chat with (default: the server's first)")
     parser.add_argument("--theme", help="vlm-dark, vlm-light, vlm-contrast, or one of yours")
-    parser.add_argument("--interval", type=float, metavar="S", help="seconds between scrapes")
+    parser.add_argument(
+        "--interval", type=positive_seconds, metavar="S", help="seconds between scrapes"
+    )
     parser.add_argument("--session-dir", type=Path, metavar="DIR", help="journal and exports")
     parser.add_argument("--no-preview", action="store_true", help="no image previews")
     parser.add_argument("--api-key", help="bearer token (default: VLLM_API_KEY, OPENAI_API_KEY)")
-    parser.add_argument("--timeout", type=float, metavar="S", help="seconds per HTTP answer")
+    parser.add_argument(
+        "--timeout", type=positive_seconds, metavar="S", help="seconds per HTTP answer"
+    )
 
 
 def default_session_dir(env: dict[str, str] | None = None) -> Path:

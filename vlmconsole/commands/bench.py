@@ -13,6 +13,14 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from vlmconsole.commands.arg_types import (
+    image_size,
+    non_negative_int,
+    positive_int,
+    positive_seconds,
+    turn_text,
+)
+
 EXIT_OK, EXIT_TURNS_FAILED, EXIT_UNUSABLE = 0, 1, 2
 
 
@@ -21,8 +29,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("server", help="HOST:PORT, :PORT, or a URL (with or without /v1)")
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--images", type=Path, metavar="DIR", help="screenshots, in name order")
-    source.add_argument("--synthetic", metavar="WxH", help="made-up screenshots of this size")
-    parser.add_argument("--turns", type=int, help="turns a run (default: the images, or 16)")
+    source.add_argument(
+        "--synthetic", type=image_size, metavar="WxH", help="made-up screenshots of this size"
+    )
+    parser.add_argument(
+        "--turns", type=positive_int, help="turns a run (default: the images, or 16)"
+    )
     parser.add_argument(
         "--policy",
         default="none",
@@ -31,25 +43,45 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--transport", default="base64", choices=("base64", "url", "file"), help="image transport"
     )
-    parser.add_argument("--max-tokens", type=int, default=32, help="reply length (default 32)")
+    parser.add_argument(
+        "--max-tokens", type=positive_int, default=32, help="reply length (default 32)"
+    )
     parser.add_argument("--out", type=Path, help="session folder (default ./vlmconsole-bench-TIME)")
     parser.add_argument("--model", help="model to use (default: the server's first)")
-    parser.add_argument("--text", help="words sent with each screenshot; {turn} is its number")
-    parser.add_argument("--max-side", type=int, help="downscale images to this longest side")
-    parser.add_argument("--seed", type=int, help="base seed for images (default: random)")
     parser.add_argument(
-        "--predict", type=int, default=60, metavar="N", help="predict TTFT at N screenshots"
+        "--text", type=turn_text, help="words sent with each screenshot; {turn} is its number"
     )
-    parser.add_argument("--stall-timeout", type=float, default=120.0, metavar="S")
+    parser.add_argument(
+        "--max-side", type=positive_int, help="downscale images to this longest side"
+    )
+    parser.add_argument(
+        "--seed", type=non_negative_int, help="base seed for images (default: random)"
+    )
+    parser.add_argument(
+        "--predict",
+        type=positive_int,
+        default=60,
+        metavar="N",
+        help="predict TTFT at N screenshots",
+    )
+    parser.add_argument(
+        "--stall-timeout",
+        type=positive_seconds,
+        default=120.0,
+        metavar="S",
+        help="fail a turn after S seconds with no data (default 120)",
+    )
     parser.add_argument("--api-key", help="bearer token (default: VLLM_API_KEY, OPENAI_API_KEY)")
-    parser.add_argument("--timeout", type=float, metavar="S", help="seconds per HTTP answer")
+    parser.add_argument(
+        "--timeout", type=positive_seconds, metavar="S", help="seconds per HTTP answer"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     """Runs `bench`; returns the exit code."""
     from vlmconsole.model.session import PolicyError
     from vlmconsole.settings import SettingsError, load_settings
-    from vlmconsole.sources.bench_runner import DEFAULT_TEXT, BenchPlan, parse_size, policies_from
+    from vlmconsole.sources.bench_runner import DEFAULT_TEXT, BenchPlan, policies_from
     from vlmconsole.sources.endpoint import parse_endpoint
     from vlmconsole.sources.errors import SourceError
     from vlmconsole.sources.images import images_in
@@ -59,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
         endpoint = parse_endpoint(args.server)
         policies = policies_from(args.policy)
         images = tuple(images_in(args.images)) if args.images else ()
-        synthetic = parse_size(args.synthetic) if args.synthetic else None
+        synthetic = args.synthetic
         if not policies:
             raise PolicyError("--policy names no policy")
         turns = args.turns if args.turns is not None else (len(images) or 16)

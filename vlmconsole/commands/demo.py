@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import argparse
 
+from vlmconsole.commands.arg_types import port_or_zero, positive_number
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Adds the demo command's arguments."""
     from vlmconsole.commands.attach import add_console_arguments
 
     parser.add_argument(
-        "--speed", type=float, default=1.0, help="run the demo server X times faster"
+        "--speed", type=positive_number, default=1.0, help="run the demo server X times faster"
     )
     parser.add_argument("--load", action="store_true", help="scripted background load")
-    parser.add_argument("--port", type=int, default=0, help="demo server port (default: free)")
+    parser.add_argument(
+        "--port", type=port_or_zero, default=0, help="demo server port (default: free)"
+    )
     add_console_arguments(parser)
 
 

@@ -10,6 +10,8 @@ import argparse
 import json
 import sys
 
+from vlmconsole.commands.arg_types import positive_seconds
+
 EXIT_OK, EXIT_UNUSABLE = 0, 2
 MAX_VERSION_READERS = 4
 
@@ -21,7 +23,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--all", action="store_true", help="stopped containers too (default: running only)"
     )
     parser.add_argument(
-        "--timeout", type=float, default=10.0, metavar="S", help="seconds per Docker answer"
+        "--timeout",
+        type=positive_seconds,
+        default=10.0,
+        metavar="S",
+        help="seconds per Docker answer",
     )
 
 

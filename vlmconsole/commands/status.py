@@ -15,6 +15,8 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from vlmconsole.commands.arg_types import non_negative_seconds, positive_int, positive_seconds
+
 EXIT_HEALTHY, EXIT_UNHEALTHY, EXIT_UNUSABLE = 0, 1, 2
 
 
@@ -23,24 +25,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("server", help="HOST:PORT, :PORT, or a URL (with or without /v1)")
     parser.add_argument(
         "--watch",
-        type=float,
+        type=positive_seconds,
         metavar="SECONDS",
         help="refresh every SECONDS until interrupted (or --count times)",
     )
-    parser.add_argument("--count", type=int, metavar="N", help="with --watch: stop after N")
+    parser.add_argument(
+        "--count", type=positive_int, metavar="N", help="with --watch: stop after N"
+    )
     parser.add_argument("--json", action="store_true", help="JSON (one object a line)")
     parser.add_argument("--api-key", help="bearer token (default: VLLM_API_KEY, OPENAI_API_KEY)")
-    parser.add_argument("--timeout", type=float, metavar="S", help="seconds per HTTP answer")
+    parser.add_argument(
+        "--timeout", type=positive_seconds, metavar="S", help="seconds per HTTP answer"
+    )
     parser.add_argument(
         "--sample",
-        type=float,
+        type=non_negative_seconds,
         default=1.0,
         metavar="S",
         help="without --watch: seconds between the two scrapes that give rates (0: one scrape)",
     )
     parser.add_argument(
         "--latency-window",
-        type=float,
+        type=positive_seconds,
         default=60.0,
         metavar="S",
         help="seconds of history for latency percentiles (default 60)",

@@ -148,11 +148,3 @@ async def run_bench(
 def policies_from(text: str) -> tuple[WindowPolicy, ...]:
     """Returns the policies of a comma-separated list such as `none,slide:8,chunk:8`."""
     return tuple(WindowPolicy.parse(part) for part in text.split(",") if part.strip())
-
-
-def parse_size(text: str) -> tuple[int, int]:
-    """Returns (width, height) from `WxH`; raises ValueError saying the accepted form."""
-    width, sep, height = text.lower().partition("x")
-    if not sep or not width.isdigit() or not height.isdigit():
-        raise ValueError(f"{text!r} is not a size: use WxH, such as 1280x720")
-    return int(width), int(height)

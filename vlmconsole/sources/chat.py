@@ -76,7 +76,10 @@ class ChatSource:
         connect_timeout_s: float = 5.0,
         clock: Clock = time.perf_counter,
     ) -> None:
-        for name, value in (("stall timeout", stall_timeout_s), ("connect timeout", connect_timeout_s)):
+        for name, value in (
+            ("stall timeout", stall_timeout_s),
+            ("connect timeout", connect_timeout_s),
+        ):
             if not value > 0:
                 raise ValueError(f"the {name} must be more than 0 s, not {value:g}")
         self.stall_timeout_s = stall_timeout_s

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+import httpx
+
 from vlmconsole.sources.errors import EndpointError
 
 _HOST_PORT = re.compile(r"^(?P<host>\[[0-9a-fA-F:]+\]|[A-Za-z0-9._-]*)(?::(?P<port>[^/]*))?$")
+
+
+_HOST_NAME = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9._-]{0,252}[A-Za-z0-9_])?")
+"""A DNS name, or a container name on a Docker network (underscores allowed)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +39,25 @@ def _port(text: str, given: str) -> int:
     return int(text)
 
 
+def _checked(url: str, given: str) -> Endpoint:
+    """Returns the endpoint at `url` once httpx, which will carry every request, accepts it."""
+    try:
+        httpx.URL(url)
+    except (httpx.InvalidURL, ValueError) as error:
+        raise EndpointError(f"{given!r} is not a usable address: {error}") from None
+    host = urlsplit(url).hostname or ""
+    try:
+        if ":" in host:
+            ipaddress.IPv6Address(host)
+        elif all(part.isdigit() for part in host.split(".")):
+            ipaddress.IPv4Address(host)
+        elif not _HOST_NAME.fullmatch(host):
+            raise ValueError(host)
+    except ValueError:
+        raise EndpointError(f"{given!r}: {host!r} is not a host name or IP address") from None
+    return Endpoint(url)
+
+
 def parse_endpoint(text: str) -> Endpoint:
     """Returns the endpoint that `text` names, or raises EndpointError saying why not.
 
@@ -45,10 +71,14 @@ def parse_endpoint(text: str) -> Endpoint:
     if text.isdigit():
         text = f":{text}"
     if "://" in text:
-        parts = urlsplit(text)
+        try:
+            parts = urlsplit(text)
+            hostname = parts.hostname
+        except ValueError as error:  # such as `http://[zz]:80`: Invalid IPv6 URL
+            raise EndpointError(f"{given!r} is not a usable address: {error}") from None
         if parts.scheme not in ("http", "https"):
             raise EndpointError(f"{given!r}: only http:// and https:// URLs are supported")
-        if not parts.hostname:
+        if not hostname:
             raise EndpointError(f"{given!r}: the URL has no host")
         try:
             port = parts.port
@@ -57,9 +87,9 @@ def parse_endpoint(text: str) -> Endpoint:
         path = parts.path.rstrip("/")
         if path.endswith("/v1"):
             path = path[: -len("/v1")]
-        host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+        host = f"[{hostname}]" if ":" in hostname else hostname
         netloc = host if port is None else f"{host}:{port}"
-        return Endpoint(f"{parts.scheme}://{netloc}{path}")
+        return _checked(f"{parts.scheme}://{netloc}{path}", given)
     text = text.rstrip("/")
     if text.endswith("/v1"):
         text = text[: -len("/v1")]
@@ -70,4 +100,4 @@ def parse_endpoint(text: str) -> Endpoint:
     port_text = match.group("port")
     if port_text is None:
         raise EndpointError(f"{given!r}: give the port too, as in {host}:8000")
-    return Endpoint(f"http://{host}:{_port(port_text, given)}")
+    return _checked(f"http://{host}:{_port(port_text, given)}", given)
