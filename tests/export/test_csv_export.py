@@ -79,4 +79,4 @@ def test_guard_leaves_plain_text_alone_and_strips_controls() -> None:
     assert guard_text("shot-1.png") == "shot-1.png"
     assert guard_text("\t=1+1") == "'\t=1+1"
     assert guard_text("\r=1+1") == "'=1+1"
-    assert guard_text("a\x1b[31mb") == "a[31mb"
+    assert guard_text("a\x1b[31mb") == "ab", "the whole escape sequence goes, not just ESC"

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from vlmconsole.commands.arg_types import positive_int, positive_seconds
+from vlmconsole.model.outside_text import error_line
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -62,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
         # the container behind an address is looked up once the console is up
         endpoint, container = resolve_target(args.server, behind=False)
     except (SettingsError, SourceError) as error:
-        print(f"vlmconsole: {error}", file=sys.stderr)
+        print(error_line(error), file=sys.stderr)
         return 2
     return run_console(args, endpoint, settings, container, find_container=container is None)
 
@@ -89,7 +90,7 @@ def run_console(
     try:
         policy = WindowPolicy.parse(args.policy)
     except PolicyError as error:
-        print(f"vlmconsole: {error}", file=sys.stderr)
+        print(error_line(error), file=sys.stderr)
         return 2
     session_dir: Path = args.session_dir or default_session_dir()
     from vlmconsole.ui.console_config import ConsoleConfig

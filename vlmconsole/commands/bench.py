@@ -20,6 +20,7 @@ from vlmconsole.commands.arg_types import (
     positive_seconds,
     turn_text,
 )
+from vlmconsole.model.outside_text import error_line
 
 EXIT_OK, EXIT_TURNS_FAILED, EXIT_UNUSABLE = 0, 1, 2
 
@@ -98,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
         if turns < 1 or args.max_tokens < 1:
             raise ValueError("--turns and --max-tokens must be 1 or more")
     except (SettingsError, SourceError, PolicyError, ValueError) as error:
-        print(f"vlmconsole: {error}", file=sys.stderr)
+        print(error_line(error), file=sys.stderr)
         return EXIT_UNUSABLE
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     plan = BenchPlan(
@@ -143,7 +144,7 @@ async def _bench(plan: object, predict_at: int) -> int:
     try:
         start = await prepare(plan)
     except SourceError as error:
-        err.print(plain(f"vlmconsole: {error}"))
+        err.print(plain(error_line(error)))
         return EXIT_UNUSABLE
     card = next(c for c in start.info.models if c.id == start.model)
     head = plain(f"vLLM {start.info.version or '?'} at {plan.endpoint}, model {start.model}")

@@ -11,6 +11,7 @@ import json
 import sys
 
 from vlmconsole.commands.arg_types import positive_seconds
+from vlmconsole.model.outside_text import error_line
 
 EXIT_OK, EXIT_UNUSABLE = 0, 2
 MAX_VERSION_READERS = 4
@@ -49,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
         with ThreadPoolExecutor(max_workers=MAX_VERSION_READERS) as pool:
             versions = list(pool.map(source.vllm_version, containers))
     except SourceError as error:
-        print(f"vlmconsole: {error}", file=sys.stderr)
+        print(error_line(error), file=sys.stderr)
         return EXIT_UNUSABLE
     finally:
         source.close()

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from vlmconsole.commands.arg_types import non_negative_seconds, positive_int, positive_seconds
+from vlmconsole.model.outside_text import error_line
 
 EXIT_HEALTHY, EXIT_UNHEALTHY, EXIT_UNUSABLE = 0, 1, 2
 
@@ -69,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
         settings = load_settings(api_key=args.api_key, timeout_s=args.timeout)
         endpoint = parse_endpoint(args.server)
     except (SettingsError, EndpointError) as error:
-        print(f"vlmconsole: {error}", file=sys.stderr)
+        print(error_line(error), file=sys.stderr)
         return EXIT_UNUSABLE
     if args.watch is not None and args.watch <= 0:
         print("vlmconsole: --watch needs a number of seconds above 0", file=sys.stderr)
@@ -95,6 +96,8 @@ async def _status(args: argparse.Namespace, endpoint: object, settings: object) 
 
     assert isinstance(endpoint, Endpoint) and isinstance(settings, Settings)
     console = Console(highlight=False)
+    # Piped or redirected, lines stay whole (rich would wrap them at 80 columns).
+    console.soft_wrap = not console.is_terminal
     observer = Observer(endpoint, settings.api_key, settings.timeout_s)
     history = MetricsHistory(keep_s=max(args.latency_window, 10.0) + 5.0)
     live: Live | None = None
@@ -134,7 +137,7 @@ async def _status(args: argparse.Namespace, endpoint: object, settings: object) 
         elif live is not None:
             live.update(f"{now_text()}  {frame.text_error}  (retrying)", refresh=True)
         else:
-            print(f"vlmconsole: {frame.text_error}", file=sys.stderr, flush=True)
+            print(error_line(frame.text_error), file=sys.stderr, flush=True)
 
     try:
         if args.watch is None:

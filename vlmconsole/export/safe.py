@@ -7,17 +7,14 @@ that no exporter can write an API key, whatever a caller passes.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 
-# C0 controls except tab and newline, DEL, and C1 controls (which include CSI).
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+from vlmconsole.model.outside_text import clean
+
 _SECRET_WORDS = ("key", "token", "secret")
 
-
-def strip_control(text: str) -> str:
-    """Returns `text` without control characters (tab and newline are kept)."""
-    return _CONTROL.sub("", text)
+strip_control = clean
+"""The one filter for outside text (`vlmconsole.model.outside_text.clean`)."""
 
 
 def excerpt(text: str, limit: int) -> str:

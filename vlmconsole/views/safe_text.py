@@ -7,20 +7,15 @@ cannot reach the terminal).
 
 from __future__ import annotations
 
-import re
-
 from rich.style import Style
 from rich.text import Text
 
-# C0 controls except tab and newline, DEL, and C1 controls (which include CSI).
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+from vlmconsole.model.outside_text import clean
 
-
-def strip_control(text: str) -> str:
-    """Returns `text` without terminal control characters (tab and newline are kept)."""
-    return _CONTROL.sub("", text)
+strip_control = clean
+"""The one filter for outside text (`vlmconsole.model.outside_text.clean`)."""
 
 
 def plain(text: object, style: str | Style = "") -> Text:
     """Returns outside text as a rich Text that no markup or escape sequence can restyle."""
-    return Text(strip_control(str(text)), style=style)
+    return Text(clean(text), style=style)

@@ -139,7 +139,9 @@ def status_view(info: ServerInfo, stats: list[ServerStats]) -> Text:
     """Returns the whole status: identity, then each scope's activity and latency."""
     out = identity_text(info, stats[0].uptime_s if stats else None)
     for scope_stats in stats:
-        out.append(f"\n[{scope_stats.scope.label()}]\n", style="bold underline")
+        out.append("\n")
+        out.append_text(plain(f"[{scope_stats.scope.label()}]", "bold underline"))
+        out.append("\n")
         out.append_text(activity_text(scope_stats))
         out.append("\n")
         out.append_text(latency_text(scope_stats))

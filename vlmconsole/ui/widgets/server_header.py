@@ -64,7 +64,8 @@ class ServerHeader(Widget):
         line.append("vlmconsole ", style="bold")
         line.append_text(plain(self.url))
         if info is not None:
-            line.append(f"  vLLM {info.version or fmt.NOT_REPORTED}")
+            line.append("  vLLM ")
+            line.append_text(plain(info.version or fmt.NOT_REPORTED))
             for card in info.models[:1]:
                 line.append("  model ")
                 line.append_text(plain(card.id, "bold"))
