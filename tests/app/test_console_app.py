@@ -202,3 +202,29 @@ async def test_each_finished_turn_gives_free_heap_pages_back(
         await pilot.press("n")
         await until(pilot, lambda: len(released) == 2)
         assert len(app.records) == 2 and released == [True, True]
+
+
+async def test_hostile_file_names_show_literally_in_the_chat(
+    sim: SimServer, tmp_path: Path
+) -> None:
+    from tests.support.hostile import assert_no_escape
+    from vlmconsole.ui.textual_private import screen_lines
+
+    folder = tmp_path / "shots"
+    folder.mkdir()
+    name = "\x1b[31m[bold]evil\x1b]0;T\x07"
+    (folder / f"{name}-1.png").write_bytes((ASSETS / "screen-01.png").read_bytes())
+    (folder / f"{name}-2.png").write_text("not an image")
+    app = console_for(sim.base_url, tmp_path / "session", images=folder)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await until(pilot, lambda: app.engine is not None)
+        await pilot.press("n")
+        await until(pilot, lambda: len(app.records) == 1)
+        await pilot.press("n")
+        await until(pilot, lambda: len(app.records) == 2)
+        await pilot.pause(0.3)
+        shown = "\n".join(screen_lines(app.screen))
+        assert_no_escape(shown)
+        assert "[bold]evil-2.png: not an" in shown, "markup in a name is shown as written"
+        assert all(r.new_images[0].label.endswith(".png") for r in app.records[:1])
+        assert not app.records[1].ok

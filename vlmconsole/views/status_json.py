@@ -6,11 +6,14 @@ import dataclasses
 import math
 from typing import Any
 
+from vlmconsole.model.outside_text import clean
 from vlmconsole.model.server_info import ServerInfo
 from vlmconsole.model.server_stats import ServerStats
 
 
 def _clean(value: Any) -> Any:
+    if isinstance(value, str):
+        return clean(value)  # outside text: versions, model ids, labels
     if isinstance(value, float) and not math.isfinite(value):
         return None
     if isinstance(value, dict):
