@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -228,3 +229,50 @@ async def test_hostile_file_names_show_literally_in_the_chat(
         assert "[bold]evil-2.png: not an" in shown, "markup in a name is shown as written"
         assert all(r.new_images[0].label.endswith(".png") for r in app.records[:1])
         assert not app.records[1].ok
+
+
+@pytest.fixture()
+async def stalling(sim: SimServer) -> Any:
+    """A proxy in front of the demo server whose answers stall after their first bytes."""
+    from tests.support.fault_proxy import FaultProxy
+
+    proxy = FaultProxy(
+        target_port=int(sim.base_url.rsplit(":", 1)[1]),
+        stall_after_bytes=1200,
+        only_requests_starting=b"POST /v1/chat",
+    )
+    await proxy.start()
+    yield proxy
+    await proxy.stop()
+
+
+async def test_x_cancels_the_turn_in_flight(stalling: Any, tmp_path: Path) -> None:
+    from vlmconsole.sources.journal import read_journal
+
+    app = console_for(f"http://127.0.0.1:{stalling.port}", tmp_path)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await until(pilot, lambda: app.engine is not None)
+        await pilot.press("n")
+        await until(pilot, lambda: app.engine is not None and app.engine.in_flight)
+        await pilot.pause(0.3)
+        await pilot.press("x")
+        await until(pilot, lambda: len(app.records) == 1, timeout_s=5)
+        assert app.records[0].status == "cancelled"
+        assert "✗ turn 1 cancelled: cancelled by the user" in receipt_of(app, 0)
+        assert read_journal(tmp_path / "journal.jsonl").records[-1].status == "cancelled"
+        assert not app.turn_busy, "the next push may go"
+
+
+async def test_quitting_with_a_turn_in_flight_journals_it_as_abandoned(
+    stalling: Any, tmp_path: Path
+) -> None:
+    from vlmconsole.sources.journal import read_journal
+
+    app = console_for(f"http://127.0.0.1:{stalling.port}", tmp_path)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await until(pilot, lambda: app.engine is not None)
+        await pilot.press("n")
+        await until(pilot, lambda: app.engine is not None and app.engine.in_flight)
+        await pilot.press("q")
+    records = read_journal(tmp_path / "journal.jsonl").records
+    assert [r.status for r in records] == ["abandoned"], records

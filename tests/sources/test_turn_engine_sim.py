@@ -233,3 +233,89 @@ async def test_a_stall_timeout_equal_to_httpx_default_is_honoured(
 def test_a_stall_timeout_of_zero_or_less_is_refused(bad: float) -> None:
     with pytest.raises(ValueError, match="stall timeout must be more than 0 s"):
         ChatSource(parse_endpoint(":8000"), None, stall_timeout_s=bad)
+
+
+def stalling_engine(
+    proxy: FaultProxy, tmp_path: Path, stall_timeout_s: float = 120.0
+) -> TurnEngine:
+    """Returns an engine whose turns go through `proxy` (which stalls the answer)."""
+    return TurnEngine(
+        parse_endpoint(f":{proxy.port}"),
+        ApiKey(KEY),
+        RunConfig("gone", "vlmconsole-demo-vlm", WindowPolicy(), max_tokens=64, server_view=False),
+        DataUrlTransport(),
+        Journal(tmp_path / "j.jsonl"),
+        stall_timeout_s=stall_timeout_s,
+    )
+
+
+async def in_flight(engine: TurnEngine) -> None:
+    """Waits (bounded) until the engine's request is out."""
+    for _ in range(200):
+        if engine.in_flight:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("the turn never went out")
+
+
+async def test_a_server_gone_mid_turn_fails_the_turn_within_seconds(
+    sim: SimServer, tmp_path: Path
+) -> None:
+    proxy = FaultProxy(target_port=int(sim.base_url.rsplit(":", 1)[1]), stall_after_bytes=1200)
+    await proxy.start()
+    made = stalling_engine(proxy, tmp_path)
+    await made.start()
+    turn = asyncio.ensure_future(made.send("long answer please", []))
+    try:
+        await in_flight(made)
+        await asyncio.sleep(0.5)  # the answer has started and stalled
+        gone_at = time.monotonic()
+        await proxy.stop_listening()  # killed: new connections refused, the stream hangs
+        record = await asyncio.wait_for(turn, timeout=15)
+    finally:
+        await made.aclose()
+        await proxy.stop()
+    took_s = time.monotonic() - gone_at
+    assert record.status == "failed"
+    assert record.error == "the server went away mid-turn: connection refused"
+    assert took_s < 3.0, f"the turn hung {took_s:.1f} s after the server went"
+    assert read_journal(tmp_path / "j.jsonl").records[-1] == record
+
+
+async def test_a_turn_in_flight_can_be_cancelled(sim: SimServer, tmp_path: Path) -> None:
+    proxy = FaultProxy(target_port=int(sim.base_url.rsplit(":", 1)[1]), stall_after_bytes=1200)
+    await proxy.start()
+    made = stalling_engine(proxy, tmp_path)
+    await made.start()
+    turn = asyncio.ensure_future(made.send("long answer please", []))
+    try:
+        await in_flight(made)
+        assert made.abort("cancelled by the user", "cancelled")
+        record = await asyncio.wait_for(turn, timeout=5)
+        assert not made.in_flight and not made.abort("again", "cancelled")
+    finally:
+        await made.aclose()
+        await proxy.stop()
+    assert record.status == "cancelled" and record.error == "cancelled by the user"
+    assert read_journal(tmp_path / "j.jsonl").records[-1] == record
+
+
+async def test_quitting_with_a_turn_in_flight_journals_it_as_abandoned(
+    sim: SimServer, tmp_path: Path
+) -> None:
+    proxy = FaultProxy(target_port=int(sim.base_url.rsplit(":", 1)[1]), stall_after_bytes=1200)
+    await proxy.start()
+    made = stalling_engine(proxy, tmp_path)
+    await made.start()
+    turn = asyncio.ensure_future(made.send("long answer please", []))
+    try:
+        await in_flight(made)
+        turn.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await turn
+    finally:
+        await made.aclose()
+        await proxy.stop()
+    records = read_journal(tmp_path / "j.jsonl").records
+    assert [r.status for r in records] == ["abandoned"]
+    assert records[0].error == "the program ended with the turn in flight"

@@ -20,6 +20,13 @@ class FaultProxy:
     cut_after_bytes: int | None = None
     stall_after_bytes: int | None = None
     port: int = 0
+    hold_when_server_drops: bool = False
+    """When set, a connection whose server side ends is kept open towards the client,
+    silent: what a client sees behind a proxy (or a surviving process that holds the
+    socket) when the server behind it is killed."""
+    only_requests_starting: bytes | None = None
+    """When set, faults apply only to connections whose request starts so (such as
+    `b"POST /v1/chat"`): the console's scrapes pass untouched."""
     _server: asyncio.base_events.Server | None = None
     _tasks: set[asyncio.Task[None]] = field(default_factory=set)
 
@@ -37,12 +44,34 @@ class FaultProxy:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._server.wait_closed(), 2)
 
+    async def stop_listening(self) -> None:
+        """Refuses new connections but keeps the open ones, as a killed vLLM can: its
+        engine process holds the sockets, so a stream in flight hangs, never closes."""
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+
     async def _handle(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
-        server_r, server_w = await asyncio.open_connection("127.0.0.1", self.target_port)
+        try:
+            server_r, server_w = await asyncio.open_connection("127.0.0.1", self.target_port)
+        except OSError:  # the server is gone: so is this connection
+            client_w.close()
+            return
+        faulty = True
+        if self.only_requests_starting is not None:
+            head = await client_r.read(4096)
+            faulty = head.startswith(self.only_requests_starting)
+            server_w.write(head)
+            await server_w.drain()
         up = asyncio.ensure_future(self._pipe(client_r, server_w, limit=False))
-        down = asyncio.ensure_future(self._pipe(server_r, client_w, limit=True))
+        down = asyncio.ensure_future(self._pipe(server_r, client_w, limit=faulty))
         self._tasks |= {up, down}
         await asyncio.wait({up, down}, return_when=asyncio.FIRST_COMPLETED)
+        if self.hold_when_server_drops and down.done():
+            holder = asyncio.current_task()
+            if holder is not None:
+                self._tasks.add(holder)
+            await asyncio.sleep(3600)  # the client waits on a connection nobody serves
         for task in (up, down):
             task.cancel()
             self._tasks.discard(task)

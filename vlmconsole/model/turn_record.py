@@ -20,6 +20,11 @@ CONTEXT_FULL_MARKS = ("maximum context length", "maximum model length")
 """How vLLM words a prompt longer than the context (0.32: the first; older: the second)."""
 
 
+OK, FAILED, CANCELLED, ABANDONED = "ok", "failed", "cancelled", "abandoned"
+"""A turn's status: it finished; the server failed it or went away; the user cancelled
+it; the program ended with it in flight."""
+
+
 @dataclass(frozen=True, slots=True)
 class ImageInfo:
     """An image as records name it: where it came from, its hash and size."""

@@ -42,6 +42,8 @@ class ChatOutcome:
     request_metrics: dict[str, Any] | None
     """vLLM's per-request `metrics` object (--enable-per-request-metrics), when sent."""
     error: str | None = None
+    ended_as: str | None = None
+    """Set when the turn was ended before its answer (failed, cancelled, abandoned)."""
 
 
 def _error_message(error: Exception, had_key: bool, stall_timeout_s: float) -> str:

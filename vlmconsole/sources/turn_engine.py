@@ -10,7 +10,9 @@ record before it returns: a finished turn is on disk before the next starts.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import time
+from asyncio import FIRST_COMPLETED
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,6 +29,7 @@ from vlmconsole.model.session import (
 )
 from vlmconsole.model.snapshot import MetricsSnapshot
 from vlmconsole.model.timing import (
+    StreamTimes,
     breakdown,
     decode_rate,
     histogram_sums,
@@ -38,7 +41,7 @@ from vlmconsole.model.timing import (
     tpot_s,
     ttft_s,
 )
-from vlmconsole.model.turn_record import TurnRecord
+from vlmconsole.model.turn_record import ABANDONED, FAILED, TurnRecord
 from vlmconsole.settings import ApiKey
 from vlmconsole.sources.chat import ChatOutcome, ChatSource
 from vlmconsole.sources.endpoint import Endpoint
@@ -46,8 +49,11 @@ from vlmconsole.sources.errors import SourceError
 from vlmconsole.sources.image_transport import ImageTransport
 from vlmconsole.sources.images import ImageAsset
 from vlmconsole.sources.journal import Journal
+from vlmconsole.sources.liveness import LivenessProbe
 from vlmconsole.sources.metrics import MetricsSource
 
+PROBE_EVERY_S = 1.0
+"""Seconds between liveness probes while a turn is in flight."""
 COUNT_WAIT_S = 2.0
 """How long to wait for the server's histograms to count a finished request."""
 
@@ -63,6 +69,8 @@ class RunConfig:
     system_prompt: str | None = None
     server_view: bool = True
     """Scrape /metrics around each turn for the server's side of it."""
+    watch_server: bool = True
+    """Probe /health while a turn is in flight, and end the turn once the server is gone."""
     extra_body: dict[str, Any] | None = None
 
 
@@ -86,6 +94,7 @@ class TurnEngine:
         self.metrics = (
             MetricsSource(endpoint, api_key, timeout_s=5.0) if config.server_view else None
         )
+        self.probe = LivenessProbe(endpoint, api_key) if config.watch_server else None
         session = Session(policy=config.policy)
         if config.system_prompt is not None:
             session = Session(config.system_prompt, config.policy)
@@ -96,6 +105,27 @@ class TurnEngine:
         self._last_ok: TurnRecord | None = None
         self._wall_clock = wall_clock
         self._started = False
+        self._stream: asyncio.Task[ChatOutcome] | None = None
+        self._ended_by: tuple[str, str] | None = None
+        """(status, reason) when abort() ended the turn in flight."""
+
+    @property
+    def in_flight(self) -> bool:
+        """Returns True while a turn's request is out and its answer not yet in."""
+        return self._stream is not None and not self._stream.done()
+
+    def abort(self, reason: str, status: str = FAILED) -> bool:
+        """Ends the turn in flight at once; its record says `status` and `reason`.
+
+        For a server seen gone (a killed vLLM can leave the connection open, so the
+        stream would only fail after the whole stall timeout) and for a user who
+        cancels. Returns False when no turn was in flight.
+        """
+        if self._stream is None or self._stream.done():
+            return False
+        self._ended_by = (status, reason)
+        self._stream.cancel()
+        return True
 
     async def start(self) -> None:
         """Starts the transport (the url transport's server); send() does it when needed."""
@@ -108,6 +138,8 @@ class TurnEngine:
         await self.chat.aclose()
         if self.metrics is not None:
             await self.metrics.aclose()
+        if self.probe is not None:
+            await self.probe.aclose()
         await self.transport.aclose()
 
     def new_conversation(self) -> None:
@@ -221,21 +253,92 @@ class TurnEngine:
         prep_s = time.perf_counter() - prep_start
         request_ids = [i for m in messages for i in m.image_ids]
         before, note = await self._scrape()
-        outcome = await self.chat.stream(
-            self.config.model, payload, self.config.max_tokens, on_text, self.config.extra_body
+        outcome = await self._stream_reply(
+            payload, on_text, started_at, images, request_ids, prep_s
         )
         after: MetricsSnapshot | None = None
         if before is not None and outcome.error is None:
             after = await self._scrape_counted(before)
-        elif before is not None:  # a refused request is never counted: do not wait for it
-            after, _ = await self._scrape()
+        elif before is not None and outcome.ended_as is None:
+            after, _ = await self._scrape()  # a refused request is never counted: no wait
         record = self._record(started_at, images, request_ids, prep_s, outcome, before, after, note)
+        if outcome.ended_as is not None:
+            record = _with_status(record, outcome.ended_as)
         self.journal.append(record)
         if record.ok:
             self.session = self.session.with_exchange(user, outcome.reply)
             self._last_ok = record
         self._let_go_of_images()
         return record
+
+    async def _stream_reply(
+        self,
+        payload: list[dict[str, Any]],
+        on_text: Callable[[str], None] | None,
+        started_at: str,
+        images: list[ImageAsset],
+        request_ids: list[str],
+        prep_s: float,
+    ) -> ChatOutcome:
+        """Streams the reply in a task of its own, so that abort() can end it.
+
+        Ended by abort(): the outcome carries abort's status and reason and the words
+        that had arrived. Cancelled from outside (the program quitting): the turn is
+        journaled as abandoned, then the cancellation goes on.
+        """
+        words: list[str] = []
+
+        def heard(text: str) -> None:
+            words.append(text)
+            if on_text is not None:
+                on_text(text)
+
+        sent = time.perf_counter()
+        self._ended_by = None
+        self._stream = asyncio.create_task(
+            self.chat.stream(
+                self.config.model, payload, self.config.max_tokens, heard, self.config.extra_body
+            )
+        )
+        try:
+            await self._watch(self._stream)
+            return await self._stream
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            ended_by = self._ended_by
+            if ended_by is None or (current is not None and current.cancelling()):
+                self._stream.cancel()
+                ended_by = (ABANDONED, "the program ended with the turn in flight")
+                outcome = _ended(sent, words, ABANDONED, ended_by[1])
+                record = self._record(
+                    started_at, images, request_ids, prep_s, outcome, None, None, None
+                )
+                self.journal.append(_with_status(record, ABANDONED))
+                raise
+            return _ended(sent, words, *ended_by)
+        finally:
+            self._stream = None
+
+    async def _watch(self, stream: asyncio.Task[ChatOutcome]) -> None:
+        """Waits for `stream`, probing the server about once a second; ends the turn
+        (abort) when the probe says the server is gone."""
+        if self.probe is None:
+            return
+        self.probe.reset()
+        while not stream.done():
+            finished, _ = await asyncio.wait({stream}, timeout=PROBE_EVERY_S)
+            if finished:
+                return
+            probe = asyncio.create_task(self.probe.gone())
+            either: set[asyncio.Future[Any]] = {stream, probe}
+            first, _ = await asyncio.wait(either, return_when=FIRST_COMPLETED)
+            if stream in first:
+                probe.cancel()
+                return
+            reason = probe.result()
+            if reason is not None:
+                self.abort(reason)
+                return
 
     def _let_go_of_images(self) -> None:
         """Drops the images that left the window: their bytes were the engine's memory
@@ -329,6 +432,17 @@ class TurnEngine:
             breakdown=parts,
             reply=outcome.reply,
         )
+
+
+def _ended(sent_s: float, words: list[str], status: str, reason: str) -> ChatOutcome:
+    """Returns the outcome of a turn ended before its answer: the words heard, no usage."""
+    now = time.perf_counter()
+    times = StreamTimes(sent_s, None, None, now, 0)
+    return ChatOutcome(times, None, "".join(words), None, None, reason, ended_as=status)
+
+
+def _with_status(record: TurnRecord, status: str) -> TurnRecord:
+    return dataclasses.replace(record, status=status)
 
 
 def _fields(config: RunConfig) -> dict[str, Any]:

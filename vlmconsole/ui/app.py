@@ -7,6 +7,7 @@ runs in named workers (scrape, turn, export) that post typed messages back.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -31,7 +32,7 @@ from vlmconsole.model.console_state import (
 from vlmconsole.model.metrics import MetricsHistory
 from vlmconsole.model.server_info import ServerInfo
 from vlmconsole.model.server_stats import derive_stats
-from vlmconsole.model.turn_record import TurnRecord
+from vlmconsole.model.turn_record import ABANDONED, TurnRecord
 from vlmconsole.sources.errors import SourceError
 from vlmconsole.sources.heap import release_free_heap
 from vlmconsole.sources.image_folder import ImageFolder
@@ -86,6 +87,7 @@ class VlmConsoleApp(ContainerWatch, ConsoleActions):
         Binding("s", "settings", "settings"),
         Binding("t", "cycle_theme", "theme"),
         Binding("l", "toggle_logs", "logs"),
+        Binding("x", "cancel_turn", "cancel turn"),
         Binding("escape", "leave_input", "leave input", show=False),
     ]
 
@@ -200,6 +202,8 @@ class VlmConsoleApp(ContainerWatch, ConsoleActions):
         panel = self.query_one(ServerPanel)
         panel.stats = stats
         panel.timeline = self.timeline
+        if stats.restarted and self.engine is not None:
+            self.engine.abort("the server restarted mid-turn")
         header = self.query_one(ServerHeader)
         header.info = observation.info
         header.connection = self.connection
@@ -217,6 +221,8 @@ class VlmConsoleApp(ContainerWatch, ConsoleActions):
         self.connection = connection_failed(
             self.connection, message.error, message.at_s, self.config.scrape_interval_s
         )
+        if self.engine is not None and "refused" in message.error:
+            self.engine.abort(f"the server went away mid-turn: {message.error}")
         header = self.query_one(ServerHeader)
         header.connection = self.connection
         header.now_s = message.at_s
@@ -377,9 +383,16 @@ class VlmConsoleApp(ContainerWatch, ConsoleActions):
             self.query_one(RunBar).busy = False
 
     async def on_unmount(self) -> None:
-        """Closes the sources (the log stream first: its thread blocks until closed)."""
+        """Journals a turn still in flight as abandoned, then closes the sources (the log
+        stream first: its thread blocks until closed)."""
         self.stop_container_watch()
         await self.observer.aclose()
+        if self.engine is not None and self.engine.abort(
+            "the console quit with the turn in flight", ABANDONED
+        ):
+            for worker in [w for w in self.workers if w.group == "turn"]:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(worker.wait(), 5)
         if self.engine is not None:
             await self.engine.aclose()
             self.engine.journal.close()

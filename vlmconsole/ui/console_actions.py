@@ -16,7 +16,7 @@ from textual.app import App
 from vlmconsole.model.console_state import RunSettings
 from vlmconsole.model.server_info import ServerInfo
 from vlmconsole.model.session import PolicyError, WindowPolicy
-from vlmconsole.model.turn_record import TurnRecord
+from vlmconsole.model.turn_record import CANCELLED, TurnRecord
 from vlmconsole.sources.image_folder import ImageFolder
 from vlmconsole.sources.images import ImageAsset
 from vlmconsole.ui.console_config import ConsoleConfig
@@ -53,6 +53,13 @@ class ConsoleActions(App[None]):
     def action_push(self) -> None:
         """Focuses the push bar."""
         self.query_one(PushBar).focus()
+
+    def action_cancel_turn(self) -> None:
+        """Ends the turn in flight now; it is journaled as cancelled."""
+        if self.engine is not None and self.engine.abort("cancelled by the user", CANCELLED):
+            self.notify("turn cancelled")
+        else:
+            self.notify("no turn in flight", severity="warning")
 
     def action_leave_input(self) -> None:
         """Leaves the push bar so single keys work again."""

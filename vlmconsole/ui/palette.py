@@ -53,6 +53,7 @@ PALETTE_COMMANDS: tuple[PaletteCommand, ...] = (
         "new_conversation",
         "Start over: the next turn carries none of the earlier turns (when the context is full)",
     ),
+    PaletteCommand("Cancel the turn in flight", "cancel_turn", "Journaled as cancelled"),
     PaletteCommand("Export session", "export", "Write the turns as CSV, JSONL and an HTML report"),
     PaletteCommand("Settings…", "settings", "Model, window policy, transport and max tokens"),
     PaletteCommand("Help", "help", "Every key, the command line and this palette"),

@@ -25,7 +25,7 @@ def turn_line(record: TurnRecord) -> Text:
     """Returns one turn as a table row; a failed turn shows its error."""
     line = Text(f"{record.policy:<10}{record.turn:>5}")
     if not record.ok:
-        line.append("  failed: ", style="red")
+        line.append(f"  {record.status}: ", style="red")
         line.append_text(plain(record.error or "unknown error", "red"))
         if record.reply:
             line.append(f" (received {len(record.reply)} characters first)")

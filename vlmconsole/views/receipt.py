@@ -14,7 +14,7 @@ BAR_WIDTH = 24
 def receipt(record: TurnRecord) -> Text:
     """Returns what one turn cost, on one line; a failed turn says why."""
     if not record.ok:
-        line = Text(f"✗ turn {record.turn} failed: ", style="bold")
+        line = Text(f"✗ turn {record.turn} {record.status}: ", style="bold")
         line.append_text(plain(record.error or "unknown error"))
         if record.reply:
             line.append(f" (kept the {len(record.reply):,} characters that came first)")

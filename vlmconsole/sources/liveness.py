@@ -1,0 +1,55 @@
+"""Is the server still there? A short /health probe, asked while a turn is in flight.
+
+A vLLM killed mid-answer can leave the turn's connection open (its engine process
+holds the sockets), so the stream would only fail after the whole stall timeout.
+The turn engine asks this probe about once a second while it waits; a refused
+connection, or several probes in a row that get no answer, mean the server is gone.
+"""
+
+from __future__ import annotations
+
+from vlmconsole.settings import ApiKey
+from vlmconsole.sources.endpoint import Endpoint
+from vlmconsole.sources.errors import ServerUnreachable, SourceError
+from vlmconsole.sources.server import ServerSource
+
+PROBE_TIMEOUT_S = 1.0
+"""How long one probe waits for /health: the API server answers it at once, busy or not."""
+MISSES_BEFORE_GONE = 2
+"""Probes in a row with no answer (not refused) before the server counts as gone."""
+
+
+class LivenessProbe:
+    """Asks /health; says when the server is gone. Close it when done."""
+
+    def __init__(self, endpoint: Endpoint, api_key: ApiKey | None) -> None:
+        self._server = ServerSource(endpoint, api_key, PROBE_TIMEOUT_S)
+        self._misses = 0
+
+    async def aclose(self) -> None:
+        """Closes the HTTP connections."""
+        await self._server.aclose()
+
+    def reset(self) -> None:
+        """Forgets earlier misses (a new turn starts)."""
+        self._misses = 0
+
+    async def gone(self) -> str | None:
+        """Returns why the server counts as gone, or None while it answers.
+
+        Any HTTP answer, even an error status, means a live server; a refused
+        connection means gone at once; no answer counts as a miss.
+        """
+        try:
+            await self._server.health()
+        except ServerUnreachable as error:
+            if "refused" in error.cause:
+                return "the server went away mid-turn: connection refused"
+            self._misses += 1
+            if self._misses >= MISSES_BEFORE_GONE:
+                return f"the server stopped answering mid-turn ({error.cause})"
+            return None
+        except SourceError:
+            pass  # it answered, with something odd: still there
+        self._misses = 0
+        return None
