@@ -24,15 +24,55 @@ class PathSuggester(Suggester):
 
     async def get_suggestion(self, value: str) -> str | None:
         """Returns the input with its path completed, or None."""
-        if not value or " " in value.strip():
-            return None
         return await asyncio.to_thread(complete_path, value)
 
 
+_SPECIAL = frozenset(" \t\n'\"\\")
+"""Characters a path must escape to stay one word for `shlex.split`."""
+
+
+def escape_path(text: str) -> str:
+    """Returns `text` with a backslash before each space, quote and backslash."""
+    return "".join("\\" + c if c in _SPECIAL else c for c in text)
+
+
+def first_word(value: str) -> tuple[str, str | None, bool]:
+    """Returns the first word of `value` as written: (its path, its quote, whether it ended).
+
+    The word may be quoted (`'a b.png'`, `"a b.png"`) or backslash-escaped
+    (`a\\ b.png`), as a shell reads it; the path is what it names. It ended when
+    something (a space, the closing quote) follows it.
+    """
+    quote = value[0] if value[:1] in ("'", '"') else None
+    path: list[str] = []
+    i = 1 if quote else 0
+    while i < len(value):
+        char = value[i]
+        if quote is not None and char == quote:
+            return "".join(path), quote, True
+        if quote is None and char.isspace():
+            return "".join(path), None, True
+        if char == "\\" and quote != "'" and i + 1 < len(value):
+            i += 1
+            char = value[i]
+        path.append(char)
+        i += 1
+    return "".join(path), quote, False
+
+
 def complete_path(value: str) -> str | None:
-    """Returns `value` with its last path part completed (folders and images), or None."""
-    typed = Path(value).expanduser()
-    folder, stem = (typed, "") if value.endswith("/") else (typed.parent, typed.name)
+    """Returns `value` with its first word completed as a path (folders and images), or None.
+
+    What is inserted is escaped as the word was written (inside its quotes, or with
+    backslashes), so that Enter sends the whole name as one path.
+    """
+    if not value.strip():
+        return None
+    typed, quote, ended = first_word(value)
+    if ended or not typed:
+        return None
+    target = Path(typed).expanduser()
+    folder, stem = (target, "") if typed.endswith("/") else (target.parent, target.name)
     try:
         names = sorted(
             entry.name + ("/" if entry.is_dir() else "")
@@ -43,7 +83,17 @@ def complete_path(value: str) -> str | None:
         )
     except OSError:
         return None
-    return value + names[0][len(stem) :] if names else None
+    if not names:
+        return None
+    rest = names[0][len(stem) :]
+    if quote is None:
+        return value + escape_path(rest)
+    if quote == '"':
+        inside = rest.replace("\\", "\\\\").replace('"', '\\"')
+    else:  # no escape inside single quotes: close, escape the quote, reopen
+        inside = rest.replace("'", "'\\''")
+    closing = "" if rest.endswith("/") else quote
+    return value + inside + closing
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,12 +108,14 @@ def parse_push(value: str) -> PushRequest:
     """Returns the push a line asks for: `PATH [words]`, or just words.
 
     The first word is a path when it names a file, ends with an image suffix, or
-    holds a slash; quote paths with spaces.
+    holds a slash. A path with spaces is quoted (`'a b.png'`) or escaped (`a\\ b.png`),
+    as Tab completes it; an unclosed quote still ends at the end of the line.
     """
     try:
         words = shlex.split(value)
-    except ValueError:
-        words = value.split()
+    except ValueError:  # an unclosed quote: the first word runs to the end of its quote
+        unclosed, _, _ = first_word(value.strip())
+        words = [unclosed]
     if not words:
         return PushRequest(None, "")
     first = words[0]
@@ -108,3 +160,5 @@ class PushBar(Input):
             return
         self.value = ""
         self.post_message(self.Pushed(request))
+        # Pushed: single keys (n, p, r...) work again, as before the bar was opened.
+        self.screen.set_focus(None)
