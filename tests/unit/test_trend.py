@@ -68,3 +68,19 @@ def test_images_in_request_under_each_policy() -> None:
     assert images_in_request(WindowPolicy.parse("slide:8"), 60) == 8
     assert images_in_request(WindowPolicy.parse("chunk:8"), 12) == 8
     assert images_in_request(WindowPolicy.parse("chunk:8"), 13) == 5
+
+
+def test_a_fit_whose_ttft_falls_with_images_cannot_predict() -> None:
+    falling = [record(n, 1.0 - 0.1 * n, n, 1000 * n, 900, 40.0) for n in range(1, 6)]
+    prediction = predict_ttft(WindowPolicy(), trend(falling), 60)
+    assert prediction is not None and prediction.ttft_s is None
+    assert prediction.why_not == "TTFT fell as images were added in these turns"
+
+
+def test_the_bench_summary_says_the_fit_cannot_predict_instead_of_zero() -> None:
+    from vlmconsole.views.bench_view import run_summary
+
+    falling = [record(n, 1.0 - 0.1 * n, n, 1000 * n, 900, 40.0) for n in range(1, 6)]
+    text = run_summary(WindowPolicy(), falling, 60).plain
+    assert "the fit cannot predict TTFT at 60 screenshots" in text
+    assert "will be about" not in text

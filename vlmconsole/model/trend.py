@@ -99,14 +99,24 @@ class Prediction:
 
     images: int
     images_in_request: int
-    ttft_s: float
+    ttft_s: float | None
+    """None when the fit cannot tell (see `why_not`)."""
     fit: Fit
+    why_not: str | None = None
 
 
 def predict_ttft(policy: WindowPolicy, fits: Trend, images: int) -> Prediction | None:
-    """Returns the TTFT expected at `images` pushed screenshots under `policy`, or None."""
+    """Returns the TTFT expected at `images` pushed screenshots under `policy`, or None
+    when there is no fit. A fit whose TTFT falls as images are added, or that reaches
+    zero there, cannot predict: the prediction says why instead of a number."""
     line = fits.ttft_vs_images
     if line is None:
         return None
     carried = images_in_request(policy, images)
-    return Prediction(images, carried, max(0.0, line.at(carried)), line)
+    expected = line.at(carried)
+    if line.slope <= 0:
+        why = "TTFT fell as images were added in these turns"
+        return Prediction(images, carried, None, line, why)
+    if expected <= 0:
+        return Prediction(images, carried, None, line, "the fit reaches zero there")
+    return Prediction(images, carried, expected, line)

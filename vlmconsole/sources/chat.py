@@ -19,6 +19,7 @@ from openai.types.chat import ChatCompletionMessageParam
 from vlmconsole.model.timing import StreamTimes, Usage
 from vlmconsole.settings import ApiKey
 from vlmconsole.sources.endpoint import Endpoint
+from vlmconsole.sources.http import transport_cause
 
 Clock = Callable[[], float]
 
@@ -63,7 +64,13 @@ def _error_message(error: Exception, had_key: bool, stall_timeout_s: float) -> s
         return f"{error.status_code} from the server: {detail}"
     if isinstance(error, (openai.APIConnectionError, *_TRANSPORT_ERRORS)):
         cause = error.__cause__ or error
-        return f"lost the server: {cause or type(cause).__name__}"
+        if isinstance(cause, httpx.TransportError):
+            detail = transport_cause(cause, stall_timeout_s)
+        else:  # some errors say nothing: name them, never leave `lost the server: `
+            detail = str(cause).strip() or type(cause).__name__
+        if detail in ("", "Connection error."):
+            detail = "the connection dropped"
+        return f"lost the server: {detail}"
     return f"{type(error).__name__}: {error}"
 
 

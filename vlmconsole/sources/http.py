@@ -25,8 +25,9 @@ def make_client(endpoint: Endpoint, api_key: ApiKey | None, timeout_s: float) ->
     )
 
 
-def _cause(error: httpx.TransportError, timeout_s: float | None) -> str:
-    text = str(error) or type(error).__name__
+def transport_cause(error: httpx.TransportError, timeout_s: float | None) -> str:
+    """Returns one line naming what went wrong with a connection (never empty)."""
+    text = str(error).strip() or type(error).__name__
     lowered = text.lower()
     if isinstance(error, httpx.TimeoutException):
         return f"no answer within {timeout_s:g} s" if timeout_s else "timed out"
@@ -51,7 +52,7 @@ def http_errors(url: str, timeout_s: float | None = None) -> Iterator[None]:
     try:
         yield
     except httpx.TransportError as error:
-        raise ServerUnreachable(url, _cause(error, timeout_s)) from error
+        raise ServerUnreachable(url, transport_cause(error, timeout_s)) from error
 
 
 def check_auth(response: httpx.Response, had_key: bool) -> None:

@@ -86,7 +86,13 @@ def run_summary(policy: WindowPolicy, records: Sequence[TurnRecord], predict_at:
             style="dim",
         )
     prediction = predict_ttft(policy, fits, predict_at)
-    if prediction is not None:
+    if prediction is not None and prediction.ttft_s is None:
+        out.append(
+            f"  the fit cannot predict TTFT at {prediction.images} screenshots: "
+            f"{prediction.why_not}\n",
+            style="yellow",
+        )
+    elif prediction is not None and prediction.ttft_s is not None:
         out.append(
             f"  at {prediction.images} screenshots ({prediction.images_in_request} in each "
             f"request under {policy}) TTFT will be about {fmt.seconds(prediction.ttft_s)}"
