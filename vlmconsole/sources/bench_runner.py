@@ -22,6 +22,7 @@ from vlmconsole.sources.errors import SourceError
 from vlmconsole.sources.image_transport import make_transport
 from vlmconsole.sources.images import ImageAsset, ImageError, load_image, salted, synthetic_asset
 from vlmconsole.sources.journal import JOURNAL_NAME, Journal
+from vlmconsole.sources.metrics import MetricsSource
 from vlmconsole.sources.server import ServerSource
 from vlmconsole.sources.turn_engine import RunConfig, TurnEngine
 
@@ -83,12 +84,20 @@ class RunImages:
 
 
 async def prepare(plan: BenchPlan) -> BenchStart:
-    """Returns the server's identity and the model to use; raises SourceError if unusable."""
+    """Returns the server's identity and the model to use; raises SourceError if unusable.
+
+    The same checks as `status`: a server whose /metrics is missing or is not vLLM's
+    is refused here, before any file is made (the turns' server view needs it).
+    """
     source = ServerSource(plan.endpoint, plan.api_key, plan.timeout_s)
+    metrics = MetricsSource(plan.endpoint, plan.api_key, plan.timeout_s)
     try:
         info = await source.info()
+        if plan.server_view:
+            await metrics.scrape()
     finally:
         await source.aclose()
+        await metrics.aclose()
     if not info.models:
         raise SourceError(f"{plan.endpoint} serves no model (empty /v1/models)")
     names = [card.id for card in info.models]
