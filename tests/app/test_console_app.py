@@ -276,3 +276,47 @@ async def test_quitting_with_a_turn_in_flight_journals_it_as_abandoned(
         await pilot.press("q")
     records = read_journal(tmp_path / "journal.jsonl").records
     assert [r.status for r in records] == ["abandoned"], records
+
+
+async def test_a_server_that_answers_badly_is_named_and_the_chat_still_works(
+    sim: SimServer, tmp_path: Path
+) -> None:
+    """Garbage /metrics: the header says what is wrong (not "connection lost"), and
+    screenshot turns still go out: the chat does not depend on the metrics."""
+    from tests.support.fake_http import FakeHttp, Handler, text
+
+    async def forward(request: Any) -> Any:
+        import httpx
+        from aiohttp import web
+
+        headers = {"Authorization": request.headers.get("Authorization", "")}
+        async with httpx.AsyncClient() as client:
+            answer = await client.request(
+                request.method,
+                f"{sim.base_url}{request.path_qs}",
+                content=await request.read(),
+                headers=headers,
+            )
+        kind = answer.headers.get("content-type", "application/json")
+        return web.Response(
+            status=answer.status_code, body=answer.content, headers={"Content-Type": kind}
+        )
+
+    routes: dict[str, Handler] = {path: forward for path in ("/version", "/health", "/v1/models", "/load",
+                                         "/v1/chat/completions")}  # fmt: skip
+    routes["/metrics"] = text("<html>this is not Prometheus</html>", content_type="text/html")
+    fake = FakeHttp(routes)
+    await fake.start()
+    try:
+        app = console_for(fake.base_url, tmp_path)
+        async with app.run_test(size=(160, 50)) as pilot:
+            await until(pilot, lambda: app.connection.link is Link.BROKEN)
+            await until(pilot, lambda: "server answers, but: " in header_text(app))
+            assert "connection lost" not in header_text(app)
+            assert "not Prometheus" in header_text(app)
+            await until(pilot, lambda: app.engine is not None)
+            await pilot.press("n")
+            await until(pilot, lambda: len(app.records) == 1)
+            assert app.records[0].ok, app.records[0].error
+    finally:
+        await fake.stop()

@@ -21,6 +21,9 @@ class Link(Enum):
     CONNECTING = "connecting"
     LIVE = "live"
     LOST = "lost"
+    """No answer: refused, timed out, dropped."""
+    BROKEN = "broken"
+    """The server answers, but not usably: a refused key, no /metrics, not vLLM's."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,12 +60,21 @@ def connection_ok(now_s: float) -> Connection:
 
 
 def connection_failed(
-    previous: Connection, error: str, now_s: float, interval_s: float
+    previous: Connection, error: str, now_s: float, interval_s: float, answered: bool = False
 ) -> Connection:
-    """Returns the connection after a failed scrape, with its next try scheduled."""
+    """Returns the connection after a failed scrape, with its next try scheduled.
+
+    `answered`: the server answered, but not usably (BROKEN, not LOST).
+    """
     failures = previous.failures + 1
+    if answered:
+        link = Link.BROKEN
+    elif previous.last_ok_at_s is not None or failures > 1:
+        link = Link.LOST
+    else:
+        link = Link.CONNECTING
     return Connection(
-        Link.LOST if previous.last_ok_at_s is not None or failures > 1 else Link.CONNECTING,
+        link,
         previous.last_ok_at_s,
         error,
         failures,

@@ -11,6 +11,7 @@ from vlmconsole.model.server_info import ServerInfo
 from vlmconsole.model.snapshot import MetricsSnapshot
 from vlmconsole.settings import ApiKey
 from vlmconsole.sources.endpoint import Endpoint
+from vlmconsole.sources.errors import ServerUnreachable, SourceError
 from vlmconsole.sources.metrics import MetricsSource
 from vlmconsole.sources.server import ServerSource
 
@@ -21,6 +22,18 @@ class Observation:
 
     info: ServerInfo
     snapshot: MetricsSnapshot
+
+
+class MetricsUnusable(SourceError):
+    """The server answered and said what it is, but its /metrics could not be used.
+
+    Carries the identity, so that the chat can go on without the metrics.
+    """
+
+    def __init__(self, info: ServerInfo, cause: SourceError) -> None:
+        super().__init__(str(cause))
+        self.info = info
+        self.cause = cause
 
 
 class Observer:
@@ -49,13 +62,19 @@ class Observer:
             if self._identity is None:
                 self._identity = await self.server.info()
                 info = self._identity
-                snapshot = await self.metrics.scrape()
             else:
-                (healthy, detail), load, snapshot = await asyncio.gather(
-                    self.server.health(), self.server.load(), self.metrics.scrape()
+                (healthy, detail), load = await asyncio.gather(
+                    self.server.health(), self.server.load()
                 )
                 info = replace(self._identity, healthy=healthy, health_detail=detail, load=load)
         except BaseException:
             self._identity = None
             raise
+        try:
+            snapshot = await self.metrics.scrape()
+        except ServerUnreachable:
+            self._identity = None
+            raise
+        except SourceError as error:  # it answers, and says what it is: only /metrics fails
+            raise MetricsUnusable(info, error) from error
         return Observation(info, snapshot)

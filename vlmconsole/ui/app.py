@@ -33,10 +33,11 @@ from vlmconsole.model.metrics import MetricsHistory
 from vlmconsole.model.server_info import ServerInfo
 from vlmconsole.model.server_stats import derive_stats
 from vlmconsole.model.turn_record import ABANDONED, TurnRecord
-from vlmconsole.sources.errors import SourceError
+from vlmconsole.sources.errors import ServerUnreachable, SourceError
 from vlmconsole.sources.heap import release_free_heap
 from vlmconsole.sources.image_folder import ImageFolder
 from vlmconsole.sources.images import ImageAsset, ImageError, load_image, preview_image
+from vlmconsole.sources.observer import MetricsUnusable
 
 if TYPE_CHECKING:
     from vlmconsole.sources.turn_engine import TurnEngine
@@ -182,8 +183,12 @@ class VlmConsoleApp(ContainerWatch, ConsoleActions):
     async def _scrape(self) -> None:
         try:
             observation = await self.observer.observe()
+        except MetricsUnusable as error:
+            self.post_message(ScrapeFailed(str(error), self.clock(), True, error.info))
+            return
         except SourceError as error:
-            self.post_message(ScrapeFailed(str(error), self.clock()))
+            answered = not isinstance(error, ServerUnreachable)
+            self.post_message(ScrapeFailed(str(error), self.clock(), answered))
             return
         finally:
             self._scrape_in_flight = False
@@ -209,18 +214,29 @@ class VlmConsoleApp(ContainerWatch, ConsoleActions):
         header.connection = self.connection
         header.now_s = message.at_s
         header.uptime_s = stats.uptime_s
-        if self.settings is None and observation.info.models:
-            # after the metrics are on screen: the engine is built in a thread
-            self.settings = RunSettings(observation.info.models[0].id)
-            self.call_after_refresh(self._start_engine, observation.info)
+        self._chat_when_ready(observation.info)
+
+    def _chat_when_ready(self, info: ServerInfo) -> None:
+        """Builds the turn engine (in a thread) once the server has said what it serves."""
+        if self.settings is None and info.models:
+            self.settings = RunSettings(info.models[0].id)
+            self.call_after_refresh(self._start_engine, info)
 
     @on(ScrapeFailed)
     def _scrape_failed(self, message: ScrapeFailed) -> None:
         if self._console_closing():
             return
         self.connection = connection_failed(
-            self.connection, message.error, message.at_s, self.config.scrape_interval_s
+            self.connection,
+            message.error,
+            message.at_s,
+            self.config.scrape_interval_s,
+            message.answered,
         )
+        if message.info is not None:  # it answers and serves models: the chat goes on
+            self.info = message.info
+            self.query_one(ServerHeader).info = message.info
+            self._chat_when_ready(message.info)
         if self.engine is not None and "refused" in message.error:
             self.engine.abort(f"the server went away mid-turn: {message.error}")
         header = self.query_one(ServerHeader)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from textual.message import Message
 
 from vlmconsole.model.container import ContainerInfo
+from vlmconsole.model.server_info import ServerInfo
 from vlmconsole.model.turn_record import TurnRecord
 from vlmconsole.sources.observer import Observation
 
@@ -35,6 +36,10 @@ class ScrapeFailed(Message):
 
     error: str
     at_s: float
+    answered: bool = False
+    """The server answered, but not usably (a refused key, no /metrics, not vLLM's)."""
+    info: ServerInfo | None = None
+    """What the server said it is, when it did (the chat can go on without metrics)."""
 
 
 @dataclass

@@ -40,7 +40,7 @@ class ServerHeader(Widget):
     """The words last rendered."""
 
     def watch_connection(self, connection: Connection) -> None:
-        self.set_class(connection.link is Link.LOST, "-lost")
+        self.set_class(connection.link in (Link.LOST, Link.BROKEN), "-lost")
         self._refresh_if_changed()
 
     def on_mount(self) -> None:
@@ -85,14 +85,19 @@ class ServerHeader(Widget):
                 line.append(f"  load {info.load}")
             if self.uptime_s is not None:
                 line.append(f"  up {fmt.uptime(self.uptime_s)}")
-        elif connection.link is Link.LOST:
-            line.append("● connection lost", self.get_component_rich_style("server-header--lost"))
-            # the age and the retry first: the error's detail can be long
+        elif connection.link in (Link.LOST, Link.BROKEN):
+            broken = connection.link is Link.BROKEN
+            state = "server answers, but: " if broken else "connection lost"
+            line.append(f"● {state}", self.get_component_rich_style("server-header--lost"))
+            if broken:  # what is wrong is the news: it comes first
+                line.append_text(plain(connection.error or ""))
+            # then the age and the retry; a lost link's error detail can be long: last
             if age is not None:
                 line.append(f"  data {fmt.seconds(age)} old")
             if connection.retry_at_s is not None:
                 line.append(f"  retry in {max(0.0, connection.retry_at_s - self.now_s):.0f} s")
-            line.append_text(plain(f"  {connection.error or ''}"))
+            if not broken:
+                line.append_text(plain(f"  {connection.error or ''}"))
         else:
             line.append("○ connecting", self.get_component_rich_style("server-header--waiting"))
             if connection.error:
