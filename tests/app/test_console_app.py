@@ -302,8 +302,8 @@ async def test_a_server_that_answers_badly_is_named_and_the_chat_still_works(
             status=answer.status_code, body=answer.content, headers={"Content-Type": kind}
         )
 
-    routes: dict[str, Handler] = {path: forward for path in ("/version", "/health", "/v1/models", "/load",
-                                         "/v1/chat/completions")}  # fmt: skip
+    forwarded = ("/version", "/health", "/v1/models", "/load", "/v1/chat/completions")
+    routes: dict[str, Handler] = {path: forward for path in forwarded}
     routes["/metrics"] = text("<html>this is not Prometheus</html>", content_type="text/html")
     fake = FakeHttp(routes)
     await fake.start()
@@ -320,3 +320,16 @@ async def test_a_server_that_answers_badly_is_named_and_the_chat_still_works(
             assert app.records[0].ok, app.records[0].error
     finally:
         await fake.stop()
+
+
+async def test_the_receipt_stops_waiting_once_the_first_words_are_in() -> None:
+    from tests.app.widget_hosts import WidgetHost
+    from vlmconsole.ui.widgets.turn_view import ANSWERING, WAITING
+
+    app = WidgetHost(lambda: TurnView(1, "what changed?", None, None, None, "none"))
+    async with app.run_test(size=(100, 20)) as pilot:
+        receipt = app.widget.query_one("#receipt")
+        assert str(receipt.render()) == WAITING
+        await app.widget.append_reply("Hello")
+        await pilot.pause()
+        assert str(receipt.render()) == ANSWERING, "not 'waiting' under words already shown"

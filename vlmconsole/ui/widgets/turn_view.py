@@ -34,6 +34,10 @@ def preview_pixels(preview: str) -> tuple[int, int]:
     return CELL_PREVIEW_PIXELS if Image in (HalfcellImage, UnicodeImage) else PREVIEW_SIZE
 
 
+WAITING = "… waiting for the first token"
+ANSWERING = "… answering (x cancels)"
+
+
 class TurnView(Widget):
     """A pushed turn and what came back."""
 
@@ -88,7 +92,7 @@ class TurnView(Widget):
                 yield self._preview_widget()
             yield Static(pushed)
         yield Markdown("", id="reply")
-        yield Static(Text("… waiting for the first token", style="dim"), id="receipt")
+        yield Static(Text(WAITING, style="dim"), id="receipt")
         yield Static("", id="breakdown")
 
     def _preview_widget(self) -> Widget:
@@ -112,6 +116,8 @@ class TurnView(Widget):
         """Streams more of the reply in, as markdown without control characters."""
         if self._stream is None:
             self._stream = Markdown.get_stream(self.query_one("#reply", Markdown))
+            # the first token is in: the receipt no longer says it is awaited
+            self.query_one("#receipt", Static).update(Text(ANSWERING, style="dim"))
         await self._stream.write(strip_control(text))
 
     async def finish(self, record: TurnRecord) -> None:
