@@ -333,3 +333,23 @@ async def test_the_receipt_stops_waiting_once_the_first_words_are_in() -> None:
         await app.widget.append_reply("Hello")
         await pilot.pause()
         assert str(receipt.render()) == ANSWERING, "not 'waiting' under words already shown"
+
+
+async def test_the_log_hides_polls_until_asked() -> None:
+    from tests.app.widget_hosts import WidgetHost
+    from vlmconsole.ui.widgets.logs_pane import LogsPane
+
+    app = WidgetHost(LogsPane)
+    poll = 'INFO:     127.0.0.1:59324 - "GET /metrics HTTP/1.1" 200 OK'
+    chat = 'INFO:     127.0.0.1:59330 - "POST /v1/chat/completions HTTP/1.1" 200 OK'
+    async with app.run_test(size=(120, 20)) as pilot:
+        pane = app.widget
+        pane.add_class("-shown")
+        pane.add_lines([poll, chat, poll, "WARNING preempted a request"])
+        await pilot.pause()
+        assert pane.shown_lines() == [chat, "WARNING preempted a request"]
+        note = str(pane.query_one("#logs-note").render())
+        assert "2 polling lines hidden (h shows them)" in note
+        pane.toggle_polling()
+        await pilot.pause()
+        assert pane.shown_lines() == [poll, chat, poll, "WARNING preempted a request"]

@@ -24,3 +24,14 @@ def test_kinds(line: str, kind: str | None) -> None:
 def test_filter_is_case_insensitive_and_empty_matches_all() -> None:
     assert matches("GPU KV cache size", "kv cache") and matches("anything", "")
     assert not matches("Application startup complete.", "error")
+
+
+def test_polls_in_the_access_log_are_told_from_other_requests() -> None:
+    from vlmconsole.views.log_lines import is_polling
+
+    # lines as vLLM 0.32.0 wrote them while the console was attached
+    for path in ("/metrics", "/health", "/load", "/version", "/v1/models"):
+        assert is_polling(f'INFO:     127.0.0.1:59324 - "GET {path} HTTP/1.1" 200 OK')
+    assert not is_polling('INFO:     127.0.0.1:59330 - "POST /v1/chat/completions HTTP/1.1" 200 OK')
+    assert not is_polling("INFO 12-01 09:40:01 [loggers.py:123] Engine 000: Avg prompt throughput")
+    assert not is_polling('INFO:     127.0.0.1:5 - "GET /metricsx HTTP/1.1" 404 Not Found')

@@ -88,6 +88,7 @@ class VlmConsoleApp(ContainerWatch, ConsoleActions):
         Binding("s", "settings", "settings"),
         Binding("t", "cycle_theme", "theme"),
         Binding("l", "toggle_logs", "logs"),
+        Binding("h", "toggle_polling", "polls in log", show=False),
         Binding("x", "cancel_turn", "cancel turn"),
         Binding("escape", "leave_input", "leave input", show=False),
     ]

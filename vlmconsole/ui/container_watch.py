@@ -129,6 +129,12 @@ class ContainerWatch(App[None]):
         if logs.has_class("-shown") and message.info.running and self._following != started:
             self._follow(message.info)
 
+    def action_toggle_polling(self) -> None:
+        """Shows or hides the access-log lines of polls (/metrics, /health ...) in the log."""
+        logs = self.query_one(LogsPane)
+        logs.toggle_polling()
+        self.notify("polling lines shown" if logs.show_polling else "polling lines hidden")
+
     def action_toggle_logs(self) -> None:
         """Shows or hides the container's log."""
         logs = self.query_one(LogsPane)

@@ -23,3 +23,14 @@ def log_kind(line: str) -> str | None:
 def matches(line: str, needle: str) -> bool:
     """Returns True when the line holds `needle` (case-insensitive); an empty filter matches."""
     return not needle or needle.lower() in line.lower()
+
+
+_POLLING = re.compile(r'"(GET|HEAD) /(metrics|health|load|version|v1/models)\b[^"]*" ')
+"""An access-log line of a poll: the console's own scrapes (and Prometheus's), every second."""
+
+
+def is_polling(line: str) -> bool:
+    """Returns True for an access-log line of a poll (GET /metrics, /health, /load,
+    /version or /v1/models): the console makes several a second, which would bury the
+    lines that matter. Chat requests and everything else are not polls."""
+    return _POLLING.search(line) is not None

@@ -10,7 +10,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Input, RichLog, Static
 
-from vlmconsole.views.log_lines import log_kind, matches
+from vlmconsole.views.log_lines import is_polling, log_kind, matches
 from vlmconsole.views.safe_text import plain
 
 KEEP_LINES = 5000
@@ -36,20 +36,37 @@ class LogsPane(Vertical):
         super().__init__(id="logs")
         self._lines: deque[str] = deque(maxlen=KEEP_LINES)
         self._filter = ""
+        self.show_polling = False
+        """Polls (GET /metrics, /health ... in the access log) are hidden unless set."""
+        self._note = "no container known: attach by container name to follow its log"
+        self._hidden = 0
 
     def compose(self) -> ComposeResult:
         """Returns the note line, the filter and the log."""
-        yield Static(
-            "no container known: attach by container name to follow its log",
-            id="logs-note",
-            markup=False,
-        )
+        yield Static(self._note, id="logs-note", markup=False)
         yield Input(placeholder="filter the log (Enter)", id="logs-filter")
         yield RichLog(id="logs-log", max_lines=KEEP_LINES, wrap=False, markup=False)
 
     def set_note(self, text: str) -> None:
         """Shows where the lines come from (or why there are none)."""
-        self.query_one("#logs-note", Static).update(plain(text))
+        self._note = text
+        self._show_note()
+
+    def _show_note(self) -> None:
+        note = self._note
+        if self._hidden and not self.show_polling:
+            note += f"  ·  {self._hidden:,} polling lines hidden (h shows them)"
+        elif self.show_polling:
+            note += "  ·  polling lines shown (h hides them)"
+        self.query_one("#logs-note", Static).update(plain(note))
+
+    def _shown(self, line: str) -> bool:
+        return (self.show_polling or not is_polling(line)) and matches(line, self._filter)
+
+    def toggle_polling(self) -> None:
+        """Shows or hides the access-log lines of polls, and redraws the log."""
+        self.show_polling = not self.show_polling
+        self._redraw()
 
     def _styled(self, line: str) -> Text:
         kind = log_kind(line)
@@ -59,26 +76,37 @@ class LogsPane(Vertical):
     def add_lines(self, lines: list[str]) -> None:
         """Appends lines; those matching the filter show at once."""
         log = self.query_one(RichLog)
+        hidden = self._hidden
         for line in lines:
             self._lines.append(line)
-            if matches(line, self._filter):
+            if self._shown(line):
                 log.write(self._styled(line))
+            elif not self.show_polling and is_polling(line):
+                self._hidden += 1
+        if self._hidden != hidden:
+            self._show_note()
 
     def clear_lines(self) -> None:
         """Forgets the lines (a new container process starts a new log)."""
         self._lines.clear()
+        self._hidden = 0
         self.query_one(RichLog).clear()
+        self._show_note()
 
     @on(Input.Submitted, "#logs-filter")
     def _filter_changed(self, event: Input.Submitted) -> None:
         event.stop()
         self._filter = event.value.strip()
+        self._redraw()
+
+    def _redraw(self) -> None:
         log = self.query_one(RichLog)
         log.clear()
         for line in self._lines:
-            if matches(line, self._filter):
+            if self._shown(line):
                 log.write(self._styled(line))
+        self._show_note()
 
     def shown_lines(self) -> list[str]:
-        """Returns the kept lines that match the filter (what the pane shows)."""
-        return [line for line in self._lines if matches(line, self._filter)]
+        """Returns the kept lines the pane shows: matching the filter, polls only if shown."""
+        return [line for line in self._lines if self._shown(line)]
