@@ -60,6 +60,7 @@ def test_demo_in_tmux_shows_kv_cache_pushes_a_screenshot_and_changes_theme() -> 
     console.start(command, (160, 50))
     try:
         shown = console.wait_for("the KV-cache figure", lambda s: "KV cache" in s and "%" in s, 60)
+        assert "Gi=" not in console.title(), "the preview probe left the title alone"
         assert TRACEBACK not in shown
         console.press("n")
         shown = console.wait_for("turn 1's receipt", lambda s: "✓ turn 1 ·" in s, 60)
@@ -72,6 +73,7 @@ def test_demo_in_tmux_shows_kv_cache_pushes_a_screenshot_and_changes_theme() -> 
         console.press("q")
         shown = console.wait_for("the console quitting", lambda s: "CONSOLE-EXITED" in s, 15)
         assert "CONSOLE-EXITED 0" in shown and TRACEBACK not in shown, shown
+        assert "Gi=" not in console.title() and "a=q" not in console.title()
         assert list(home.glob(".local/share/vlmconsole/sessions/*/journal.jsonl")), "turn kept"
     finally:
         console.close()

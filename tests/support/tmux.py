@@ -37,6 +37,10 @@ class TmuxSession:
         """Sends key presses, as a person types them."""
         tmux("send-keys", "-t", self.name, *keys)
 
+    def title(self) -> str:
+        """Returns the pane's title (what escape sequences may have set)."""
+        return tmux("display", "-p", "-t", self.name, "#{pane_title}").strip()
+
     def alive(self) -> bool:
         """Returns True while the command in the session is still running."""
         return tmux("list-panes", "-t", self.name, "-F", "#{pane_dead}").strip() == "0"

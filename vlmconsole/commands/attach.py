@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 from datetime import UTC, datetime
@@ -126,8 +127,9 @@ def run_console(
         )
 
     observer = Observer(endpoint, settings.api_key, settings.timeout_s)
-    if config.preview == "auto":
-        import textual_image.renderable  # noqa: F401  (detects the terminal before the app runs)
+    from vlmconsole.ui.terminal_probe import choose_preview
+
+    config = dataclasses.replace(config, preview=choose_preview(config.preview, os.environ))
     from vlmconsole.ui.app import VlmConsoleApp
 
     app = VlmConsoleApp(config, observer, make_engine)

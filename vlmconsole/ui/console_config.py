@@ -45,7 +45,8 @@ class ConsoleConfig:
     """Where `n` takes the next screenshot from, and `w` watches."""
     theme: str | None = None
     preview: str = "auto"
-    """Image previews: "auto", "halfcell" (tests) or "none"."""
+    """Image previews: "auto" (resolved before the app runs: ui/terminal_probe.py),
+    "tgp", "sixel", "halfcell" (tests) or "none"."""
     container: ContainerInfo | None = None
     """The container behind the server, when known (its state and log are followed)."""
     find_container: bool = False

@@ -73,7 +73,7 @@ class TurnView(Widget):
         self._image = image
         """The small copy to preview; let go once the preview widget has it."""
         self.preview = preview
-        """"auto" (best the terminal can do), "halfcell" (tests, snapshots) or "none"."""
+        """"tgp" (Kitty), "sixel", "halfcell" (tests, snapshots), "none"; or "auto"."""
         self.record: TurnRecord | None = None
         self._stream: MarkdownStream | None = None
 
@@ -106,6 +106,14 @@ class TurnView(Widget):
                 from textual_image.widget import HalfcellImage
 
                 return HalfcellImage(image, id="preview")
+            if self.preview == "sixel":
+                from textual_image.widget import SixelImage
+
+                return SixelImage(image, id="preview")
+            if self.preview == "tgp":
+                from textual_image.widget import TGPImage
+
+                return TGPImage(image, id="preview")
             from textual_image.widget import Image
 
             return Image(image, id="preview")
