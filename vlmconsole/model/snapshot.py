@@ -132,8 +132,9 @@ def _parse_block(block: str) -> list[_Sample]:
             for family in text_string_to_metric_families(block)
             for sample in family.samples
         ]
-    except (ValueError, IndexError, TypeError) as error:
-        raise NotPrometheusText(f"not Prometheus text: {error}") from error
+    except (ValueError, IndexError, TypeError, KeyError, AttributeError) as error:
+        detail = " ".join(str(error).split())[:200] or type(error).__name__
+        raise NotPrometheusText(f"not Prometheus text: {detail}") from error
 
 
 class MetricsParser:
@@ -180,8 +181,27 @@ def _labels(labels: Mapping[str, str]) -> LabelSet:
     return tuple(sorted((k, v) for k, v in labels.items() if k != "le"))
 
 
-def _parse_le(text: str) -> float:
-    return math.inf if text in ("+Inf", "Inf", "inf") else float(text)
+def _parse_le(name: str, labels: Mapping[str, str]) -> float:
+    text = labels.get("le")
+    if text is None:
+        raise NotPrometheusText(f"damaged page: a {name} sample has no `le` label")
+    if text in ("+Inf", "Inf", "inf"):
+        return math.inf
+    try:
+        return float(text)
+    except ValueError:
+        raise NotPrometheusText(f"damaged page: {name} has le={text[:40]!r}") from None
+
+
+def _checked(key: str, parts: _HistogramParts) -> Histogram:
+    """Returns the histogram, or raises when its buckets cannot be one (never half of one)."""
+    buckets = tuple(sorted(parts.buckets.items()))
+    if not buckets or buckets[-1][0] != math.inf:
+        raise NotPrometheusText(f"damaged page: histogram {key} has no +Inf bucket")
+    counts = [count for _, count in buckets]
+    if any(later < earlier for earlier, later in zip(counts, counts[1:], strict=False)):
+        raise NotPrometheusText(f"damaged page: histogram {key}'s buckets are not cumulative")
+    return Histogram(buckets, parts.sum, parts.count)
 
 
 @dataclass
@@ -217,18 +237,13 @@ def _snapshot(
             continue
         hist = parts.setdefault(role.key, {}).setdefault(labels, _HistogramParts())
         if role.role == "bucket":
-            hist.buckets[_parse_le(sample_labels["le"])] = value
+            hist.buckets[_parse_le(name, sample_labels)] = value
         elif role.role == "sum":
             hist.sum = value
         else:
             hist.count = value
     histograms = {
-        key: MappingProxyType(
-            {
-                labels: Histogram(tuple(sorted(p.buckets.items())), p.sum, p.count)
-                for labels, p in by_labels.items()
-            }
-        )
+        key: MappingProxyType({labels: _checked(key, p) for labels, p in by_labels.items()})
         for key, by_labels in parts.items()
     }
     return MetricsSnapshot(
