@@ -353,3 +353,20 @@ async def test_the_log_hides_polls_until_asked() -> None:
         pane.toggle_polling()
         await pilot.pause()
         assert pane.shown_lines() == [poll, chat, poll, "WARNING preempted a request"]
+
+
+async def test_a_long_reply_is_drawn_up_to_its_first_characters() -> None:
+    from tests.app.widget_hosts import WidgetHost
+    from tests.export.builders import ok_turn
+    from vlmconsole.ui.widgets.turn_view import REPLY_SHOWN_CHARS
+
+    reply = "word " * 1000  # 5,000 characters
+    app = WidgetHost(lambda: TurnView(1, "describe", None, None, None, "none"))
+    async with app.run_test(size=(100, 30)) as pilot:
+        for start in range(0, len(reply), 50):
+            await app.widget.append_reply(reply[start : start + 50])
+        await app.widget.finish(ok_turn("r", "none", 1, reply=reply))
+        await pilot.pause()
+        assert app.widget._shown_chars == REPLY_SHOWN_CHARS
+        more = str(app.widget.query_one("#reply-more").render())
+        assert more.startswith(f"… {len(reply) - REPLY_SHOWN_CHARS:,} more characters")

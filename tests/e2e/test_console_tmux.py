@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.cli import program, user_env, workdir
-from tests.support.real_vllm import RealVllmServer, free_port
+from tests.support.real_vllm import RealVllmServer, free_port, running_requests
 from tests.support.tmux import TmuxSession
 from vlmconsole.packaged import sample_screenshots
 from vlmconsole.sources.journal import read_journal
@@ -67,5 +67,41 @@ def test_console_in_tmux_pushes_screenshots_and_rides_out_a_restart(
         wait_for("the link back", lambda s: "● live" in s, 60)
         console.press("n")
         wait_for("a turn after the restart", lambda s: "✓ turn 4 ·" in s, 120)
+    finally:
+        console.close()
+
+
+def test_console_in_tmux_fails_the_turn_in_flight_when_vllm_is_sigkilled(
+    server: RealVllmServer, tmp_path: Path
+) -> None:
+    import os
+    import signal
+    import time
+
+    session_dir = tmp_path / "session"
+    env = " ".join(f"{k}='{v}'" for k, v in user_env(server).items() if k in ("VLLM_API_KEY",))
+    command = (
+        f"cd {workdir()} && env {env} TERM=xterm-256color {program()[0]} attach :{server.port} "
+        f"--images {ASSETS} --session-dir {session_dir} --no-preview --max-tokens 4000"
+    )
+    console = TmuxSession(SESSION + "-kill")
+    console.start(command, (160, 50))
+    try:
+        console.wait_for("a live link", lambda s: "vLLM 0.32.0" in s and "● live" in s, 60)
+        console.press("n")
+        deadline = time.monotonic() + 120
+        while running_requests(server) < 1:  # the turn is out and being answered
+            assert time.monotonic() < deadline, "the turn never ran"
+            time.sleep(0.05)
+        time.sleep(0.5)
+        assert server.process is not None
+        killed_at = time.monotonic()
+        os.kill(server.process.pid, signal.SIGKILL)
+        shown = console.wait_for("turn 1 failed", lambda s: "✗ turn 1 failed" in s, 15)
+        took_s = time.monotonic() - killed_at
+        assert took_s < 5.0, f"the receipt came {took_s:.1f} s after the kill"
+        assert "Traceback" not in shown and console.alive()
+        records = read_journal(session_dir / "journal.jsonl").records
+        assert [r.status for r in records] == ["failed"] and records[0].reply
     finally:
         console.close()

@@ -77,3 +77,21 @@ def test_demo_in_tmux_shows_kv_cache_pushes_a_screenshot_and_changes_theme() -> 
         assert list(home.glob(".local/share/vlmconsole/sessions/*/journal.jsonl")), "turn kept"
     finally:
         console.close()
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (("status", "256.1.1.1:80"), "vlmconsole: '256.1.1.1:80' is not a usable address:"),
+        (("status", "http://[zz]:80"), "vlmconsole: 'http://[zz]:80' is not a usable address:"),
+        (("bench", ":9", "--synthetic", "0x0"), "vlmconsole bench: argument --synthetic: '0x0'"),
+        (("bench", ":9", "--synthetic", "8x8", "--text", "{bad}"), "{bad} is not a placeholder"),
+        (("bench", ":9", "--synthetic", "8x8", "--stall-timeout", "0"), "more than 0 s, not 0"),
+    ],
+)
+def test_bad_arguments_from_the_installed_program(args: tuple[str, ...], line: str) -> None:
+    done = run_vlmconsole(*args)
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.count("\n") == 1 and line in done.stderr, done.stderr
+    assert TRACEBACK not in done.stderr
+    assert not any(installed_wheel().workdir.glob("vlmconsole-bench-*")), "nothing made"

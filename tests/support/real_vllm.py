@@ -176,3 +176,17 @@ class RealVllmServer:
         except subprocess.TimeoutExpired:
             os.killpg(pgid, signal.SIGKILL)
             self.process.wait(timeout=10)
+
+
+def running_requests(server: RealVllmServer) -> float:
+    """Returns the requests the server says it is running (0 when it does not answer)."""
+    try:
+        with urllib.request.urlopen(f"{server.base_url}/metrics", timeout=2) as response:
+            page = response.read().decode()
+    except (urllib.error.URLError, OSError):
+        return 0.0
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in page.splitlines()
+        if line.startswith("vllm:num_requests_running{")
+    )

@@ -6,6 +6,8 @@ still reports what was received before it failed.
 
 from __future__ import annotations
 
+import asyncio
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,8 +29,10 @@ try:  # openai 3 talks through httpx2, a fork of httpx; errors may come from eit
     import httpx2
 
     _TRANSPORT_ERRORS: tuple[type[Exception], ...] = (httpx.TransportError, httpx2.TransportError)
+    _TIMEOUTS: tuple[type[Exception], ...] = (httpx.TimeoutException, httpx2.TimeoutException)
 except ImportError:  # pragma: no cover - older openai on plain httpx
     _TRANSPORT_ERRORS = (httpx.TransportError,)
+    _TIMEOUTS = (httpx.TimeoutException,)
 _FAILURES: tuple[type[Exception], ...] = (openai.OpenAIError, *_TRANSPORT_ERRORS)
 
 
@@ -66,12 +70,18 @@ def _error_message(error: Exception, had_key: bool, stall_timeout_s: float) -> s
         cause = error.__cause__ or error
         if isinstance(cause, httpx.TransportError):
             detail = transport_cause(cause, stall_timeout_s)
+        elif isinstance(cause, _TRANSPORT_ERRORS) and "Protocol" in type(cause).__name__:
+            detail = f"the connection broke: {str(cause).strip() or type(cause).__name__}"
         else:  # some errors say nothing: name them, never leave `lost the server: `
             detail = str(cause).strip() or type(cause).__name__
         if detail in ("", "Connection error."):
             detail = "the connection dropped"
         return f"lost the server: {detail}"
     return f"{type(error).__name__}: {error}"
+
+
+YIELD_EVERY_CHUNKS = 32
+"""Chunks read back to back (from a buffer) before the event loop gets a turn."""
 
 
 class ChatSource:
@@ -134,22 +144,44 @@ class ChatSource:
         usage: Usage | None = None
         metrics: dict[str, Any] | None = None
         error: str | None = None
+        lines = 0
         sent = self._clock()
         try:
-            stream = await self._client.chat.completions.create(
+            # The raw event stream, read line by line: the SDK builds a pydantic model
+            # for every chunk (about 2 ms each here), and at hundreds of tokens a
+            # second that starved the console's event loop for seconds at a time.
+            async with self._client.chat.completions.with_streaming_response.create(
                 model=model,
                 messages=cast(list[ChatCompletionMessageParam], messages),
                 max_tokens=max_tokens,
                 stream=True,
                 stream_options={"include_usage": True},
                 extra_body=extra_body,
-            )
-            async for chunk in stream:
-                if chunk.choices:
-                    delta = chunk.choices[0].delta
-                    extra = delta.model_extra or {}
-                    text = delta.content or ""
-                    if text or extra.get("reasoning_content") or delta.tool_calls:
+            ) as response:
+                event = ""
+                async for line in response.iter_lines():
+                    if not line or line.startswith(":"):  # SSE comments: keep-alives
+                        continue
+                    if line.startswith("event:"):
+                        event = line[len("event:") :].strip()
+                        continue
+                    if not line.startswith("data:"):
+                        continue
+                    data = line[len("data:") :].strip()
+                    if data == "[DONE]":
+                        break
+                    chunk = _decode(data)
+                    failed = _stream_error(chunk, event)
+                    if failed is not None:
+                        error = failed
+                        break
+                    lines += 1
+                    if lines % YIELD_EVERY_CHUNKS == 0:
+                        await asyncio.sleep(0)  # buffered chunks: let the loop breathe
+                    choices = chunk.get("choices") or []
+                    delta = choices[0].get("delta") or {} if choices else {}
+                    text = delta.get("content") or ""
+                    if text or delta.get("reasoning_content") or delta.get("tool_calls"):
                         now = self._clock()
                         first = now if first is None else first
                         last = now
@@ -158,10 +190,12 @@ class ChatSource:
                             reply.append(text)
                             if on_text is not None:
                                 on_text(text)
-                if chunk.usage is not None:
-                    usage = _usage(chunk.usage)
-                    found = (chunk.model_extra or {}).get("metrics")
-                    metrics = found if isinstance(found, dict) else metrics
+                    if isinstance(chunk.get("usage"), dict):
+                        usage = _usage(chunk["usage"])
+                        found = chunk.get("metrics")
+                        metrics = found if isinstance(found, dict) else metrics
+        except _TIMEOUTS:  # mid-stream the HTTP client's own timeout, not the SDK's
+            error = f"the server stalled: no data for {self.stall_timeout_s:g} s"
         except _FAILURES as failure:
             error = _error_message(failure, self._had_key, self.stall_timeout_s)
             if reply and "lost the server" in error:
@@ -172,17 +206,33 @@ class ChatSource:
         return ChatOutcome(times, usage, "".join(reply), self._last_request_bytes, metrics, error)
 
 
-def _usage(raw: Any) -> Usage:
-    details = raw.prompt_tokens_details
-    cached = getattr(details, "cached_tokens", None) if details is not None else None
-    image_tokens = None
-    if details is not None:
-        media = (details.model_extra or {}).get("multimodal_tokens")
-        if isinstance(media, dict) and isinstance(media.get("image"), int):
-            image_tokens = int(media["image"])
+def _decode(data: str) -> dict[str, Any]:
+    """Returns one event's JSON object; a broken one is an error object of its own."""
+    try:
+        chunk = json.loads(data)
+    except ValueError:
+        return {"error": {"message": f"the server sent a broken event: {data[:80]!r}"}}
+    return chunk if isinstance(chunk, dict) else {"error": {"message": "an event not an object"}}
+
+
+def _stream_error(chunk: dict[str, Any], event: str) -> str | None:
+    """Returns the server's message when an event reports an error mid-stream."""
+    found = chunk.get("error")
+    if found is None and event != "error":
+        return None
+    message = found.get("message") if isinstance(found, dict) else found
+    return f"the server failed the turn mid-stream: {message or chunk}"
+
+
+def _usage(raw: dict[str, Any]) -> Usage:
+    details = raw.get("prompt_tokens_details")
+    details = details if isinstance(details, dict) else {}
+    cached = details.get("cached_tokens")
+    media = details.get("multimodal_tokens")
+    image = media.get("image") if isinstance(media, dict) else None
     return Usage(
-        prompt_tokens=int(raw.prompt_tokens),
-        completion_tokens=int(raw.completion_tokens),
-        cached_tokens=int(cached) if cached is not None else None,
-        image_tokens=image_tokens,
+        prompt_tokens=int(raw.get("prompt_tokens") or 0),
+        completion_tokens=int(raw.get("completion_tokens") or 0),
+        cached_tokens=int(cached) if isinstance(cached, int) else None,
+        image_tokens=int(image) if isinstance(image, int) else None,
     )

@@ -12,10 +12,17 @@ from vlmconsole.sources.endpoint import Endpoint
 from vlmconsole.sources.errors import AuthFailed, ServerUnreachable
 
 
-def make_client(endpoint: Endpoint, api_key: ApiKey | None, timeout_s: float) -> httpx.AsyncClient:
-    """Returns an async HTTP client for the server, sending the API key as a bearer token."""
+def make_client(
+    endpoint: Endpoint, api_key: ApiKey | None, timeout_s: float, keep_alive: bool = True
+) -> httpx.AsyncClient:
+    """Returns an async HTTP client for the server, sending the API key as a bearer token.
+
+    `keep_alive=False`: a new connection for every request (a liveness probe must find
+    out whether the server still accepts connections, not reuse one it left open).
+    """
     headers = {"Authorization": f"Bearer {api_key.reveal()}"} if api_key else {}
     return httpx.AsyncClient(
+        limits=httpx.Limits() if keep_alive else httpx.Limits(max_keepalive_connections=0),
         base_url=endpoint.base_url,
         headers=headers,
         timeout=httpx.Timeout(timeout_s),

@@ -13,17 +13,18 @@ from vlmconsole.sources.endpoint import Endpoint
 from vlmconsole.sources.errors import ServerUnreachable, SourceError
 from vlmconsole.sources.server import ServerSource
 
-PROBE_TIMEOUT_S = 1.0
-"""How long one probe waits for /health: the API server answers it at once, busy or not."""
-MISSES_BEFORE_GONE = 2
-"""Probes in a row with no answer (not refused) before the server counts as gone."""
+PROBE_TIMEOUT_S = 2.0
+"""How long one probe waits for /health: the API server answers it at once, even busy."""
+MISSES_BEFORE_GONE = 3
+"""Probes in a row that time out before the server counts as gone (a loaded server may
+answer slowly; a refused or dropped connection counts at once)."""
 
 
 class LivenessProbe:
     """Asks /health; says when the server is gone. Close it when done."""
 
     def __init__(self, endpoint: Endpoint, api_key: ApiKey | None) -> None:
-        self._server = ServerSource(endpoint, api_key, PROBE_TIMEOUT_S)
+        self._server = ServerSource(endpoint, api_key, PROBE_TIMEOUT_S, keep_alive=False)
         self._misses = 0
 
     async def aclose(self) -> None:
@@ -38,13 +39,16 @@ class LivenessProbe:
         """Returns why the server counts as gone, or None while it answers.
 
         Any HTTP answer, even an error status, means a live server; a refused
-        connection means gone at once; no answer counts as a miss.
+        connection, or one dropped without an answer, means gone at once; a probe that
+        times out counts as a miss.
         """
         try:
             await self._server.health()
         except ServerUnreachable as error:
             if "refused" in error.cause:
                 return "the server went away mid-turn: connection refused"
+            if "connection broke" in error.cause:  # accepted, then dropped unanswered
+                return f"the server went away mid-turn ({error.cause})"
             self._misses += 1
             if self._misses >= MISSES_BEFORE_GONE:
                 return f"the server stopped answering mid-turn ({error.cause})"

@@ -17,11 +17,17 @@ from vlmconsole.sources.http import check_auth, http_errors, make_client
 class ServerSource:
     """Reads what a vLLM server is. One instance per server; close it when done."""
 
-    def __init__(self, endpoint: Endpoint, api_key: ApiKey | None, timeout_s: float) -> None:
+    def __init__(
+        self,
+        endpoint: Endpoint,
+        api_key: ApiKey | None,
+        timeout_s: float,
+        keep_alive: bool = True,
+    ) -> None:
         self.endpoint = endpoint
         self.timeout_s = timeout_s
         self._had_key = api_key is not None
-        self._client = make_client(endpoint, api_key, timeout_s)
+        self._client = make_client(endpoint, api_key, timeout_s, keep_alive)
 
     async def aclose(self) -> None:
         """Closes the HTTP connections."""

@@ -52,7 +52,7 @@ from vlmconsole.sources.journal import Journal
 from vlmconsole.sources.liveness import LivenessProbe
 from vlmconsole.sources.metrics import MetricsSource
 
-PROBE_EVERY_S = 1.0
+PROBE_EVERY_S = 0.5
 """Seconds between liveness probes while a turn is in flight."""
 COUNT_WAIT_S = 2.0
 """How long to wait for the server's histograms to count a finished request."""

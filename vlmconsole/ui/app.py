@@ -68,6 +68,9 @@ from vlmconsole.ui.widgets.server_panel import ServerPanel
 from vlmconsole.ui.widgets.trend_chart import TrendChart
 from vlmconsole.ui.widgets.turn_view import TurnView, preview_pixels
 
+REPLY_FLUSH_S = 0.1
+"""How often streamed words reach the chat."""
+
 
 class VlmConsoleApp(ContainerWatch, ConsoleActions):
     """vlmconsole attach: the console."""
@@ -340,10 +343,23 @@ class VlmConsoleApp(ContainerWatch, ConsoleActions):
             preview = await asyncio.to_thread(preview_image, asset, pixels)
         self.post_message(TurnStarted(number, text, asset.label if asset else None, size, preview))
 
+        # Words come a token at a time (hundreds a second from a fast server): they are
+        # gathered and handed to the chat a few times a second, so that drawing them
+        # never falls behind the stream (and the scrapes behind the drawing).
+        heard: list[str] = []
+
+        def flush() -> None:
+            if heard:
+                self.post_message(ReplyText(number, "".join(heard)))
+                heard.clear()
+
         def on_text(words: str) -> None:
-            self.post_message(ReplyText(number, words))
+            if not heard:
+                self.set_timer(REPLY_FLUSH_S, flush)
+            heard.append(words)
 
         record = await engine.send(text, [asset] if asset else [], on_text=on_text)
+        flush()
         self.post_message(TurnFinished(record))
 
     @on(TurnStarted)

@@ -34,6 +34,10 @@ def preview_pixels(preview: str) -> tuple[int, int]:
     return CELL_PREVIEW_PIXELS if Image in (HalfcellImage, UnicodeImage) else PREVIEW_SIZE
 
 
+REPLY_SHOWN_CHARS = 2000
+"""Characters of a reply drawn in the chat; the rest is in the journal and the exports.
+A reply is drawn as markdown while it streams, and a long one (thousands of tokens,
+often hundreds of markdown blocks) kept the event loop busy for seconds per turn."""
 WAITING = "… waiting for the first token"
 ANSWERING = "… answering (x cancels)"
 
@@ -48,6 +52,8 @@ class TurnView(Widget):
     TurnView #placeholder { width: 24; height: 3; border: round $panel-lighten-2;
         content-align: center middle; color: $text-muted; margin-right: 1; }
     TurnView Markdown { margin: 0; padding: 0 1; background: $surface; }
+    TurnView #reply-more { height: auto; color: $text-muted; padding: 0 1; display: none; }
+    TurnView.-more #reply-more { display: block; }
     TurnView #receipt { height: auto; color: $text; }
     TurnView.-failed #receipt { color: $error; }
     TurnView #breakdown { height: auto; display: none; }
@@ -76,6 +82,7 @@ class TurnView(Widget):
         """"tgp" (Kitty), "sixel", "halfcell" (tests, snapshots), "none"; or "auto"."""
         self.record: TurnRecord | None = None
         self._stream: MarkdownStream | None = None
+        self._shown_chars = 0
 
     def compose(self) -> ComposeResult:
         """Returns the pushed image and words, the reply, the receipt."""
@@ -92,6 +99,7 @@ class TurnView(Widget):
                 yield self._preview_widget()
             yield Static(pushed)
         yield Markdown("", id="reply")
+        yield Static("", id="reply-more", classes="reply-more")
         yield Static(Text(WAITING, style="dim"), id="receipt")
         yield Static("", id="breakdown")
 
@@ -121,7 +129,13 @@ class TurnView(Widget):
             return placeholder
 
     async def append_reply(self, text: str) -> None:
-        """Streams more of the reply in, as markdown without control characters."""
+        """Streams more of the reply in, as markdown without control characters, up to
+        REPLY_SHOWN_CHARS characters."""
+        room = REPLY_SHOWN_CHARS - self._shown_chars
+        if room <= 0:
+            return
+        text = text[:room]
+        self._shown_chars += len(text)
         if self._stream is None:
             self._stream = Markdown.get_stream(self.query_one("#reply", Markdown))
             # the first token is in: the receipt no longer says it is awaited
@@ -137,7 +151,14 @@ class TurnView(Widget):
         self.record = record
         if record.reply and (not streamed or not record.ok):
             # a replayed turn, or a failed one: show what the journal kept
-            await self.query_one("#reply", Markdown).update(strip_control(record.reply))
+            shown = record.reply[:REPLY_SHOWN_CHARS]
+            await self.query_one("#reply", Markdown).update(strip_control(shown))
+        more = len(record.reply) - REPLY_SHOWN_CHARS
+        if more > 0:
+            self.add_class("-more")
+            self.query_one("#reply-more", Static).update(
+                Text(f"… {more:,} more characters of the reply: in the journal and the exports")
+            )
         self.set_class(not record.ok, "-failed")
         self.query_one("#receipt", Static).update(receipt(record))
         self.query_one("#breakdown", Static).update(breakdown_text(record))
