@@ -32,3 +32,45 @@ def test_a_connection_error_names_its_cause(cause: BaseException | None, expecte
     error = openai.APIConnectionError(request=request)
     error.__cause__ = cause
     assert _error_message(error, had_key=False, stall_timeout_s=5) == expected
+
+
+def sse(*events: str) -> str:
+    """Returns an event-stream body: each event's lines, a blank line after each."""
+    return "".join(f"{event}\n\n" for event in events)
+
+
+ROLE = 'data: {"choices":[{"index":0,"delta":{"role":"assistant","content":""}}]}'
+HI = 'data: {"choices":[{"index":0,"delta":{"content":"Hi"}}]}'
+USAGE = 'data: {"choices":[],"usage":{"prompt_tokens":5,"completion_tokens":2,"total_tokens":7}}'
+
+
+async def stream_from(body: str) -> Any:
+    from tests.support.fake_http import FakeHttp, text
+    from vlmconsole.sources.chat import ChatSource
+    from vlmconsole.sources.endpoint import parse_endpoint
+
+    server = FakeHttp({"/v1/chat/completions": text(body, content_type="text/event-stream")})
+    await server.start()
+    chat = ChatSource(parse_endpoint(server.base_url), None, stall_timeout_s=5)
+    try:
+        return await chat.stream("m", [{"role": "user", "content": "hello"}], 8)
+    finally:
+        await chat.aclose()
+        await server.stop()
+
+
+async def test_keep_alive_comments_are_skipped() -> None:
+    outcome = await stream_from(
+        sse(": keep-alive", ROLE, ": keep-alive", HI, USAGE, "data: [DONE]")
+    )
+    assert outcome.error is None and outcome.reply == "Hi"
+    assert outcome.usage is not None and outcome.usage.completion_tokens == 2
+
+
+async def test_an_error_event_mid_stream_fails_the_turn_with_the_servers_message() -> None:
+    failed = 'event: error\ndata: {"error":{"message":"engine died","code":500}}'
+    outcome = await stream_from(sse(ROLE, HI, failed))
+    assert outcome.error == "the server failed the turn mid-stream: engine died"
+    assert outcome.reply == "Hi"
+    inline = await stream_from(sse(ROLE, 'data: {"error":{"message":"out of KV cache"}}'))
+    assert inline.error == "the server failed the turn mid-stream: out of KV cache"
