@@ -49,3 +49,15 @@ def vllm_server(
 def repo_root() -> Path:
     """The repository's root folder."""
     return REPO
+
+
+@pytest.fixture()
+def own_vllm_server(tmp_path: Path) -> Iterator[RealVllmServer]:
+    """A real vLLM CPU server of the test's own (to kill and restart), stopped after it."""
+    made = RealVllmServer(port=free_port(), log_path=tmp_path / "server.log", api_key="sk-own")
+    made.start()
+    try:
+        made.wait_healthy()
+        yield made
+    finally:
+        made.stop()

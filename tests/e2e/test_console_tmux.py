@@ -6,13 +6,12 @@ server of the other e2e tests is left alone.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.support.cli import program, user_env, workdir
-from tests.support.real_vllm import RealVllmServer, free_port, running_requests
+from tests.support.real_vllm import RealVllmServer, running_requests
 from tests.support.tmux import TmuxSession
 from vlmconsole.packaged import sample_screenshots
 from vlmconsole.sources.journal import read_journal
@@ -24,25 +23,25 @@ SESSION = "vlmconsole-e2e"
 
 
 @pytest.fixture()
-def server(tmp_path: Path) -> Iterator[RealVllmServer]:
-    made = RealVllmServer(port=free_port(), log_path=tmp_path / "server.log", api_key="sk-tmux-e2e")
-    made.start()
-    try:
-        made.wait_healthy()
-        yield made
-    finally:
-        made.stop()
+def server(own_vllm_server: RealVllmServer) -> RealVllmServer:
+    """Its own server: it is killed and restarted."""
+    return own_vllm_server
+
+
+def attach_command(server: RealVllmServer, session_dir: Path, max_tokens: int) -> str:
+    """Returns the shell line that starts the installed console on `server`, as a user would."""
+    env = " ".join(f"{k}='{v}'" for k, v in user_env(server).items() if k in ("VLLM_API_KEY",))
+    return (
+        f"cd {workdir()} && env {env} TERM=xterm-256color {program()[0]} attach :{server.port} "
+        f"--images {ASSETS} --session-dir {session_dir} --no-preview --max-tokens {max_tokens}"
+    )
 
 
 def test_console_in_tmux_pushes_screenshots_and_rides_out_a_restart(
     server: RealVllmServer, tmp_path: Path
 ) -> None:
     session_dir = tmp_path / "session"
-    env = " ".join(f"{k}='{v}'" for k, v in user_env(server).items() if k in ("VLLM_API_KEY",))
-    command = (
-        f"cd {workdir()} && env {env} TERM=xterm-256color {program()[0]} attach :{server.port} "
-        f"--images {ASSETS} --session-dir {session_dir} --no-preview --max-tokens 8"
-    )
+    command = attach_command(server, session_dir, max_tokens=8)
     console = TmuxSession(SESSION)
     console.start(command, (160, 50))
     wait_for, screen = console.wait_for, console.screen
@@ -79,11 +78,7 @@ def test_console_in_tmux_fails_the_turn_in_flight_when_vllm_is_sigkilled(
     import time
 
     session_dir = tmp_path / "session"
-    env = " ".join(f"{k}='{v}'" for k, v in user_env(server).items() if k in ("VLLM_API_KEY",))
-    command = (
-        f"cd {workdir()} && env {env} TERM=xterm-256color {program()[0]} attach :{server.port} "
-        f"--images {ASSETS} --session-dir {session_dir} --no-preview --max-tokens 4000"
-    )
+    command = attach_command(server, session_dir, max_tokens=4000)
     console = TmuxSession(SESSION + "-kill")
     console.start(command, (160, 50))
     try:

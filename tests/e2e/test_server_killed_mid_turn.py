@@ -11,13 +11,12 @@ import os
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.support.cli import program, user_env, workdir
-from tests.support.real_vllm import RealVllmServer, free_port, running_requests
+from tests.support.real_vllm import RealVllmServer, running_requests
 from vlmconsole.sources.journal import read_journal
 
 pytestmark = pytest.mark.e2e
@@ -31,14 +30,9 @@ GONE_MESSAGES = (
 
 
 @pytest.fixture()
-def server(tmp_path: Path) -> Iterator[RealVllmServer]:
-    made = RealVllmServer(port=free_port(), log_path=tmp_path / "server.log", api_key="sk-kill")
-    made.start()
-    try:
-        made.wait_healthy()
-        yield made
-    finally:
-        made.stop()
+def server(own_vllm_server: RealVllmServer) -> RealVllmServer:
+    """Its own server: it is killed and restarted."""
+    return own_vllm_server
 
 
 def journal_records(path: Path) -> int:

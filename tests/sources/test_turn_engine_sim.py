@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -159,17 +160,33 @@ async def test_server_dying_mid_answer_keeps_what_came(sim: SimServer, tmp_path:
     assert record.error is not None and "mid-answer" in record.error and record.reply
 
 
+def stalling_engine(
+    proxy: FaultProxy, tmp_path: Path, stall_timeout_s: float = 120.0
+) -> TurnEngine:
+    """Returns an engine whose turns go through `proxy` (which stalls the answer)."""
+    return TurnEngine(
+        parse_endpoint(f":{proxy.port}"),
+        ApiKey(KEY),
+        RunConfig("gone", "vlmconsole-demo-vlm", WindowPolicy(), max_tokens=64, server_view=False),
+        DataUrlTransport(),
+        Journal(tmp_path / "j.jsonl"),
+        stall_timeout_s=stall_timeout_s,
+    )
+
+
+async def in_flight(engine: TurnEngine) -> None:
+    """Waits (bounded) until the engine's request is out."""
+    for _ in range(200):
+        if engine.in_flight:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("the turn never went out")
+
+
 async def test_a_stalled_stream_times_out(sim: SimServer, tmp_path: Path) -> None:
     proxy = FaultProxy(target_port=int(sim.base_url.rsplit(":", 1)[1]), stall_after_bytes=1200)
     await proxy.start()
-    made = TurnEngine(
-        parse_endpoint(f":{proxy.port}"),
-        ApiKey(KEY),
-        RunConfig("stall", "vlmconsole-demo-vlm", WindowPolicy(), max_tokens=64, server_view=False),
-        DataUrlTransport(),
-        Journal(tmp_path / "j.jsonl"),
-        stall_timeout_s=0.5,
-    )
+    made = stalling_engine(proxy, tmp_path, stall_timeout_s=0.5)
     await made.start()
     record = await made.send("long answer please", [])
     await made.aclose()
@@ -209,14 +226,7 @@ async def test_a_stall_timeout_equal_to_httpx_default_is_honoured(
     # 5 s is httpx's default timeout: the SDK used to swap it for its own 600 s.
     proxy = FaultProxy(target_port=int(sim.base_url.rsplit(":", 1)[1]), stall_after_bytes=1200)
     await proxy.start()
-    made = TurnEngine(
-        parse_endpoint(f":{proxy.port}"),
-        ApiKey(KEY),
-        RunConfig("stall", "vlmconsole-demo-vlm", WindowPolicy(), max_tokens=64, server_view=False),
-        DataUrlTransport(),
-        Journal(tmp_path / "j.jsonl"),
-        stall_timeout_s=5.0,
-    )
+    made = stalling_engine(proxy, tmp_path, stall_timeout_s=5.0)
     await made.start()
     started = time.monotonic()
     try:
@@ -235,32 +245,17 @@ def test_a_stall_timeout_of_zero_or_less_is_refused(bad: float) -> None:
         ChatSource(parse_endpoint(":8000"), None, stall_timeout_s=bad)
 
 
-def stalling_engine(
-    proxy: FaultProxy, tmp_path: Path, stall_timeout_s: float = 120.0
-) -> TurnEngine:
-    """Returns an engine whose turns go through `proxy` (which stalls the answer)."""
-    return TurnEngine(
-        parse_endpoint(f":{proxy.port}"),
-        ApiKey(KEY),
-        RunConfig("gone", "vlmconsole-demo-vlm", WindowPolicy(), max_tokens=64, server_view=False),
-        DataUrlTransport(),
-        Journal(tmp_path / "j.jsonl"),
-        stall_timeout_s=stall_timeout_s,
-    )
+@dataclass
+class TurnOut:
+    """A turn out through a stalling proxy: its answer started, then stopped coming."""
+
+    proxy: FaultProxy
+    engine: TurnEngine
+    turn: asyncio.Future[TurnRecord]
 
 
-async def in_flight(engine: TurnEngine) -> None:
-    """Waits (bounded) until the engine's request is out."""
-    for _ in range(200):
-        if engine.in_flight:
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError("the turn never went out")
-
-
-async def test_a_server_gone_mid_turn_fails_the_turn_within_seconds(
-    sim: SimServer, tmp_path: Path
-) -> None:
+@pytest.fixture()
+async def turn_out(sim: SimServer, tmp_path: Path) -> AsyncIterator[TurnOut]:
     proxy = FaultProxy(target_port=int(sim.base_url.rsplit(":", 1)[1]), stall_after_bytes=1200)
     await proxy.start()
     made = stalling_engine(proxy, tmp_path)
@@ -268,13 +263,20 @@ async def test_a_server_gone_mid_turn_fails_the_turn_within_seconds(
     turn = asyncio.ensure_future(made.send("long answer please", []))
     try:
         await in_flight(made)
-        await asyncio.sleep(0.5)  # the answer has started and stalled
-        gone_at = time.monotonic()
-        await proxy.stop_listening()  # killed: new connections refused, the stream hangs
-        record = await asyncio.wait_for(turn, timeout=15)
+        yield TurnOut(proxy, made, turn)
     finally:
+        turn.cancel()
         await made.aclose()
         await proxy.stop()
+
+
+async def test_a_server_gone_mid_turn_fails_the_turn_within_seconds(
+    turn_out: TurnOut, tmp_path: Path
+) -> None:
+    await asyncio.sleep(0.5)  # the answer has started and stalled
+    gone_at = time.monotonic()
+    await turn_out.proxy.stop_listening()  # killed: new connections refused, the stream hangs
+    record = await asyncio.wait_for(turn_out.turn, timeout=15)
     took_s = time.monotonic() - gone_at
     assert record.status == "failed"
     assert record.error == "the server went away mid-turn: connection refused"
@@ -282,40 +284,21 @@ async def test_a_server_gone_mid_turn_fails_the_turn_within_seconds(
     assert read_journal(tmp_path / "j.jsonl").records[-1] == record
 
 
-async def test_a_turn_in_flight_can_be_cancelled(sim: SimServer, tmp_path: Path) -> None:
-    proxy = FaultProxy(target_port=int(sim.base_url.rsplit(":", 1)[1]), stall_after_bytes=1200)
-    await proxy.start()
-    made = stalling_engine(proxy, tmp_path)
-    await made.start()
-    turn = asyncio.ensure_future(made.send("long answer please", []))
-    try:
-        await in_flight(made)
-        assert made.abort("cancelled by the user", "cancelled")
-        record = await asyncio.wait_for(turn, timeout=5)
-        assert not made.in_flight and not made.abort("again", "cancelled")
-    finally:
-        await made.aclose()
-        await proxy.stop()
+async def test_a_turn_in_flight_can_be_cancelled(turn_out: TurnOut, tmp_path: Path) -> None:
+    made = turn_out.engine
+    assert made.abort("cancelled by the user", "cancelled")
+    record = await asyncio.wait_for(turn_out.turn, timeout=5)
+    assert not made.in_flight and not made.abort("again", "cancelled")
     assert record.status == "cancelled" and record.error == "cancelled by the user"
     assert read_journal(tmp_path / "j.jsonl").records[-1] == record
 
 
 async def test_quitting_with_a_turn_in_flight_journals_it_as_abandoned(
-    sim: SimServer, tmp_path: Path
+    turn_out: TurnOut, tmp_path: Path
 ) -> None:
-    proxy = FaultProxy(target_port=int(sim.base_url.rsplit(":", 1)[1]), stall_after_bytes=1200)
-    await proxy.start()
-    made = stalling_engine(proxy, tmp_path)
-    await made.start()
-    turn = asyncio.ensure_future(made.send("long answer please", []))
-    try:
-        await in_flight(made)
-        turn.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await turn
-    finally:
-        await made.aclose()
-        await proxy.stop()
+    turn_out.turn.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await turn_out.turn
     records = read_journal(tmp_path / "j.jsonl").records
     assert [r.status for r in records] == ["abandoned"]
     assert records[0].error == "the program ended with the turn in flight"
