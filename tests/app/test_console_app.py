@@ -370,3 +370,23 @@ async def test_a_long_reply_is_drawn_up_to_its_first_characters() -> None:
         assert app.widget._shown_chars == REPLY_SHOWN_CHARS
         more = str(app.widget.query_one("#reply-more").render())
         assert more.startswith(f"… {len(reply) - REPLY_SHOWN_CHARS:,} more characters")
+
+
+async def test_a_key_pressed_too_early_says_why_and_is_dimmed(
+    sim: SimServer, tmp_path: Path
+) -> None:
+    app = console_for(sim.base_url, tmp_path, images=None)
+    said: list[str] = []
+    async with app.run_test(size=(160, 50)) as pilot:
+        app.notify = lambda message, **_: said.append(str(message))  # type: ignore[method-assign]
+        await until(pilot, lambda: app.engine is not None)
+        assert app.check_action("cancel_turn", ()) is None, "dimmed: no turn in flight"
+        assert app.check_action("next_image", ()) is None, "dimmed: no --images folder"
+        assert app.check_action("export", ()) is True
+        await pilot.press("x", "n", "r")
+        await pilot.pause()
+        assert said == [
+            "no turn in flight",
+            "no screenshot folder: start the console with --images DIR",
+            "nothing sent yet: push a screenshot first (p or n)",
+        ]

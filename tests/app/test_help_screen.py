@@ -1,4 +1,4 @@
-"""The help screen lists every key of the app, the command line and the palette."""
+"""The help screen lists the console's keys by what they do, the command line and the palette."""
 
 from __future__ import annotations
 
@@ -14,17 +14,22 @@ def table_rows(screen: HelpScreen, table_id: str) -> list[list[str]]:
     return [[str(cell) for cell in table.get_row_at(i)] for i in range(table.row_count)]
 
 
-async def test_help_lists_the_host_keys_hidden_ones_too_and_closes_on_escape() -> None:
+async def test_help_lists_the_console_keys_grouped_hidden_ones_too_and_closes_on_escape() -> None:
+    from vlmconsole.ui.console_commands import CONSOLE_COMMANDS, GROUPS
+
     app = HostApp()
     async with app.run_test(size=(100, 40)) as pilot:
         await pilot.press("question_mark")
         assert isinstance(app.screen, HelpScreen)
-        keys = {row[0]: row[1] for row in table_rows(app.screen, "#help-keys")}
-        assert keys["q"] == "Quit"
-        assert keys["?"] == "Help"
-        assert keys["e"] == "Export"
-        assert keys["b"] == "TTFT breakdown"  # show=False, still listed
-        assert "ctrl+q" in keys  # Textual's own quit binding
+        rows = table_rows(app.screen, "#help-keys")
+        headings = [row[0] for row in rows if not row[0].startswith("  ")]
+        assert headings == list(GROUPS), "the console's keys, grouped, and nothing else"
+        keys = {row[0].strip(): row[1] for row in rows if row[0].startswith("  ")}
+        assert keys["q"].startswith("Quit") and keys["?"].startswith("Every key")
+        assert keys["h"].startswith("Show or hide"), "a key hidden from the footer is listed"
+        assert keys["x"].startswith("End the turn in flight")
+        assert len(keys) == sum(1 for c in CONSOLE_COMMANDS if c.key is not None)
+        assert "ctrl+pgup" not in keys and "super+c" not in keys, "no Textual generics"
 
         await pilot.press("escape")
         assert not isinstance(app.screen, HelpScreen)

@@ -87,3 +87,14 @@ def replay_turns(
 def test_main_screen(snap_compare: Any, tmp_path: Path, theme: str, size: tuple[int, int]) -> None:
     app, observer = console(tmp_path, theme)
     assert snap_compare(app, terminal_size=size, run_before=replay_turns(app, observer))
+
+
+def test_help_screen(snap_compare: Any, tmp_path: Path) -> None:
+    app, observer = console(tmp_path, "vlm-dark")
+
+    async def open_help(pilot: Pilot[None]) -> None:
+        await replay_turns(app, observer)(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=(120, 50), run_before=open_help)

@@ -8,6 +8,7 @@ counts and cache behaviour are real.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -166,16 +167,44 @@ class RealVllmServer:
         )
 
     def stop(self, timeout_s: float = 30) -> None:
-        """Stops the server and its children (SIGTERM, then SIGKILL)."""
-        if self.process is None or self.process.poll() is not None:
+        """Stops the server and every process of its group (SIGTERM, then SIGKILL).
+
+        The group goes even when the API server is already dead: a test that SIGKILLs
+        only the API server (as `kill -9 PID` would) leaves vLLM's engine and worker
+        processes running, ~2 GB each, until the machine runs out of memory.
+        """
+        if self.process is None:
             return
-        pgid = os.getpgid(self.process.pid)
-        os.killpg(pgid, signal.SIGTERM)
-        try:
-            self.process.wait(timeout=timeout_s)
-        except subprocess.TimeoutExpired:
-            os.killpg(pgid, signal.SIGKILL)
+        pgid = self.process.pid  # start_new_session: the server leads its own group
+        if not _signal_group(pgid, signal.SIGTERM):
             self.process.wait(timeout=10)
+            return
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline and _group_alive(pgid):
+            if self.process.poll() is None:
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    self.process.wait(timeout=0.2)
+            else:
+                time.sleep(0.2)
+        _signal_group(pgid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and _group_alive(pgid):
+            time.sleep(0.1)
+
+
+def _signal_group(pgid: int, signal_number: int) -> bool:
+    """Sends a signal to a process group; returns False when no process is left in it."""
+    try:
+        os.killpg(pgid, signal_number)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _group_alive(pgid: int) -> bool:
+    """Returns True while any process of the group is still there."""
+    return _signal_group(pgid, 0)
 
 
 def running_requests(server: RealVllmServer) -> float:

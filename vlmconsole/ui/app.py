@@ -9,15 +9,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual import on, work
+from textual.actions import ActionParseResult
 from textual.app import App, ComposeResult
-from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
+from textual.dom import DOMNode
 from textual.events import Resize
 from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
@@ -42,6 +43,7 @@ from vlmconsole.sources.observer import MetricsUnusable
 if TYPE_CHECKING:
     from vlmconsole.sources.turn_engine import TurnEngine
 from vlmconsole.ui.console_actions import ConsoleActions
+from vlmconsole.ui.console_commands import WHY_NOT, command_for, console_bindings
 from vlmconsole.ui.console_config import ConsoleConfig, EngineFactory, ObserverLike
 from vlmconsole.ui.container_watch import ContainerWatch, container_line
 from vlmconsole.ui.messages import (
@@ -78,23 +80,7 @@ class VlmConsoleApp(ContainerWatch, ConsoleActions):
     CSS_PATH = "app.tcss"
     TITLE = "vlmconsole"
     COMMANDS = App.COMMANDS | {ConsoleCommands}
-    BINDINGS = [
-        Binding("q", "quit", "quit"),
-        Binding("question_mark", "help", "help"),
-        Binding("p", "push", "push"),
-        Binding("n", "next_image", "next image"),
-        Binding("r", "resend", "resend"),
-        Binding("w", "watch", "watch folder"),
-        Binding("c", "new_conversation", "new chat"),
-        Binding("b", "toggle_breakdown", "TTFT breakdown"),
-        Binding("e", "export", "export"),
-        Binding("s", "settings", "settings"),
-        Binding("t", "cycle_theme", "theme"),
-        Binding("l", "toggle_logs", "logs"),
-        Binding("h", "toggle_polling", "polls in log", show=False),
-        Binding("x", "cancel_turn", "cancel turn"),
-        Binding("escape", "leave_input", "leave input", show=False),
-    ]
+    BINDINGS = console_bindings()  # one table: keys, palette and help (console_commands.py)
 
     def __init__(
         self,
@@ -132,6 +118,37 @@ class VlmConsoleApp(ContainerWatch, ConsoleActions):
             self.theme = wanted
         else:
             self._theme_problems.append(f"no theme named {wanted!r}: using {self.theme}")
+
+    def unavailable(self, action: str) -> str | None:
+        """Returns why a console command cannot run yet, or None when it can."""
+        command = command_for(action)
+        if command is None or command.needs is None:
+            return None
+        met = {
+            "chat": self.engine is not None,
+            "turn": self.engine is not None and self.engine.in_flight,
+            "folder": self.folder is not None,
+            "sent": self.last_asset is not None,
+        }[command.needs]
+        return None if met else WHY_NOT[command.needs]
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Dims a command in the footer until it can run (None: shown, but disabled)."""
+        return None if self.unavailable(action) else True
+
+    async def run_action(
+        self,
+        action: str | ActionParseResult,
+        default_namespace: DOMNode | None = None,
+        namespaces: Mapping[str, DOMNode] | None = None,
+    ) -> bool:
+        """Runs an action; a console command pressed too early says why instead."""
+        handled = await super().run_action(action, default_namespace, namespaces)
+        if not handled and isinstance(action, str):
+            why = self.unavailable(action.split("(", 1)[0])
+            if why is not None:
+                self.notify(why, severity="warning")
+        return handled
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         """Returns the console's colour variables for themes that do not set them."""
@@ -270,6 +287,7 @@ class VlmConsoleApp(ContainerWatch, ConsoleActions):
             message.engine.journal.close()
             return
         self.engine = message.engine
+        self.refresh_bindings()  # the commands that wait for the chat can run now
         pending, self._pending_turn = self._pending_turn, None
         if pending is not None:
             self._send(*pending)
@@ -375,6 +393,7 @@ class VlmConsoleApp(ContainerWatch, ConsoleActions):
             self.config.preview,
         )
         await self.query_one(ChatLog).add_turn(view)
+        self.refresh_bindings()  # x can cancel it, r can resend
 
     @on(ReplyText)
     async def _reply_text(self, message: ReplyText) -> None:
@@ -393,6 +412,7 @@ class VlmConsoleApp(ContainerWatch, ConsoleActions):
         run_bar.turns = len(self.records)
         run_bar.busy = False
         self.turn_busy = False
+        self.refresh_bindings()
         if message.record.context_full:
             self.notify(
                 "the conversation no longer fits the model's context:"

@@ -1,15 +1,18 @@
-"""The help screen: every key of the screen beneath it, the command line, the palette."""
+"""The help screen: the console's keys by what they do, the command line, the palette."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.keys import format_key
-from textual.screen import ModalScreen, Screen
+from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
+
+from vlmconsole.ui.console_commands import CONSOLE_COMMANDS, GROUPS
 
 CLI_COMMANDS: tuple[tuple[str, str], ...] = (
     ("vlmconsole attach SERVER", "open the console on a running server"),
@@ -28,48 +31,33 @@ PALETTE_LINE = (
 
 @dataclass(frozen=True, slots=True)
 class KeyRow:
-    """One line of the keys table."""
+    """One line of the keys table: a group's name, or a key and what it does."""
 
     key: str
     description: str
-    where: str
+    group: str
 
 
-def key_rows(beneath: Screen[object] | None, app_bindings: list[Binding]) -> list[KeyRow]:
-    """Returns a row for every binding a person can press on `beneath`, hidden ones too.
+def key_text(key: str, display: str | None = None) -> str:
+    """Returns a key as a person types it: `?` for question_mark, `ctrl+p` as it is."""
+    if display:
+        return display
+    *modifiers, last = key.split("+")
+    return "+".join([*modifiers, format_key(last)])
 
-    The screen's active bindings (focused widget, screen, app) come first, then any of
-    the app's own bindings that are not active right now; one row per key.
+
+def key_rows() -> list[KeyRow]:
+    """Returns the console's keys, grouped as GROUPS orders them, in the table's order.
+
+    Made from the one table of console commands, so help cannot miss a key or name one
+    that does nothing; Textual's own keys for scrolling and editing are not listed.
     """
-    rows: dict[str, KeyRow] = {}
-    if beneath is not None:
-        for key, active in beneath.active_bindings.items():
-            where = _where(active.node, beneath)
-            rows[key] = KeyRow(_key_text(active.binding), _describe(active.binding), where)
-    for binding in app_bindings:
-        if binding.key not in rows:
-            rows[binding.key] = KeyRow(_key_text(binding), _describe(binding), "app")
-    return list(rows.values())
-
-
-def _where(node: object, screen: Screen[object]) -> str:
-    """Returns where a binding is defined: `app`, `screen` or the widget's class name."""
-    if node is screen.app:
-        return "app"
-    return "screen" if node is screen else type(node).__name__
-
-
-def _key_text(binding: Binding) -> str:
-    """Returns the key as a person types it: `?` for question_mark, `ctrl+p` as is."""
-    if binding.key_display:
-        return binding.key_display
-    *modifiers, key = binding.key.split("+")
-    return "+".join([*modifiers, format_key(key)])
-
-
-def _describe(binding: Binding) -> str:
-    """Returns the binding's description, or its action when it has none."""
-    return binding.description or binding.action.replace("_", " ")
+    rows: list[KeyRow] = []
+    for group in GROUPS:
+        for command in CONSOLE_COMMANDS:
+            if command.group == group and command.key is not None:
+                rows.append(KeyRow(key_text(command.key, command.key_display), command.help, group))
+    return rows
 
 
 class HelpScreen(ModalScreen[None]):
@@ -123,7 +111,7 @@ class HelpScreen(ModalScreen[None]):
         with VerticalScroll(id="help-body") as body:
             body.border_title = "Help"
             yield Static("Keys", classes="help-heading")
-            yield DataTable(id="help-keys", cursor_type="none", zebra_stripes=True)
+            yield DataTable(id="help-keys", cursor_type="none", zebra_stripes=False)
             yield Static("Command line", classes="help-heading")
             yield DataTable(id="help-commands", cursor_type="none", zebra_stripes=True)
             yield Static("Command palette", classes="help-heading")
@@ -132,11 +120,14 @@ class HelpScreen(ModalScreen[None]):
 
     def on_mount(self) -> None:
         """Fills the tables from the screen beneath and the app's bindings."""
-        keys: DataTable[str] = self.query_one("#help-keys", DataTable)
-        keys.add_columns("Key", "Does", "Where")
-        app_bindings = list(Binding.make_bindings(self.app.BINDINGS))
-        for row in key_rows(self._beneath(), app_bindings):
-            keys.add_row(row.key, row.description, row.where)
+        keys: DataTable[str | Text] = self.query_one("#help-keys", DataTable)
+        keys.add_columns("Key", "Does")
+        group = ""
+        for row in key_rows():
+            if row.group != group:
+                group = row.group
+                keys.add_row(Text(group, style="bold"), "")
+            keys.add_row(f"  {row.key}", row.description)
         commands: DataTable[str] = self.query_one("#help-commands", DataTable)
         commands.add_columns("Command", "Does")
         for command, does in CLI_COMMANDS:
@@ -144,12 +135,6 @@ class HelpScreen(ModalScreen[None]):
         # The body scrolls (arrows, page keys); the tables only show.
         keys.can_focus = commands.can_focus = False
         self.query_one("#help-body").focus()
-
-    def _beneath(self) -> Screen[object] | None:
-        """Returns the screen this help was opened over, or None when it is the only one."""
-        stack = self.app.screen_stack
-        index = stack.index(self) if self in stack else len(stack)
-        return stack[index - 1] if index > 0 else None
 
     def action_close(self) -> None:
         """Closes the help screen."""

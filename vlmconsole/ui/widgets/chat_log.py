@@ -61,26 +61,31 @@ class ChatLog(VerticalScroll):
             self.query_one("#older", Static).update(
                 f"{self._hidden} earlier turns: in the journal and the exports (e)"
             )
-        self.scroll_end(animate=False)
+        self._follow()
 
     async def add_divider(self, text: str) -> None:
         """Adds a line between turns, such as where a new conversation starts."""
         await self.mount(Static(text, classes="divider", markup=False))
-        self.scroll_end(animate=False)
+        self._follow()
 
     async def append_reply(self, turn: int, text: str) -> None:
         """Streams reply words into turn `turn`."""
         view = self._view(turn)
         if view is not None:
             await view.append_reply(text)
-            self.scroll_end(animate=False)
+            self._follow()
 
     async def finish(self, record: TurnRecord) -> None:
         """Shows a turn's receipt."""
         view = self._view(record.turn)
         if view is not None:
             await view.finish(record)
-            self.scroll_end(animate=False)
+            self._follow()
+
+    def _follow(self) -> None:
+        """Scrolls to the newest line once the layout has it (a turn's receipt or reply
+        can change its height: scrolling at once left the chat short of the end)."""
+        self.call_after_refresh(self.scroll_end, animate=False)
 
     def watch_show_breakdown(self, show: bool) -> None:
         for view in self._views.values():
