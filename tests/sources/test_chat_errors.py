@@ -74,3 +74,17 @@ async def test_an_error_event_mid_stream_fails_the_turn_with_the_servers_message
     assert outcome.reply == "Hi"
     inline = await stream_from(sse(ROLE, 'data: {"error":{"message":"out of KV cache"}}'))
     assert inline.error == "the server failed the turn mid-stream: out of KV cache"
+
+
+@pytest.mark.parametrize(
+    ("kind", "expected"),
+    [
+        (httpx.ReadTimeout, "the server stalled: no data for 5 s"),
+        (httpx.ConnectTimeout, "could not connect to the server in time (it may be overloaded)"),
+        (httpx.PoolTimeout, "no free connection to the server in time"),
+    ],
+)
+def test_a_timeout_says_what_timed_out(kind: type[httpx.TimeoutException], expected: str) -> None:
+    from vlmconsole.sources.chat import timeout_message
+
+    assert timeout_message(kind("timed out"), 5) == expected

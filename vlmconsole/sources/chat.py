@@ -51,10 +51,22 @@ class ChatOutcome:
     """Set when the turn was ended before its answer (failed, cancelled, abandoned)."""
 
 
+def timeout_message(error: BaseException, stall_timeout_s: float) -> str:
+    """Returns what timed out: the connection, the wait for a free one, or the answer."""
+    kind = type(error).__name__
+    if kind == "ConnectTimeout":
+        return "could not connect to the server in time (it may be overloaded)"
+    if kind == "PoolTimeout":
+        return "no free connection to the server in time"
+    if kind == "WriteTimeout":
+        return "the server stopped taking the request in time"
+    return f"the server stalled: no data for {stall_timeout_s:g} s"
+
+
 def _error_message(error: Exception, had_key: bool, stall_timeout_s: float) -> str:
     """Returns one line a person can act on for an SDK or transport error."""
     if isinstance(error, openai.APITimeoutError):
-        return f"the server stalled: no data for {stall_timeout_s:g} s"
+        return timeout_message(error.__cause__ or error, stall_timeout_s)
     if isinstance(error, openai.APIStatusError):
         body = error.body
         detail = ""
@@ -194,8 +206,8 @@ class ChatSource:
                         usage = _usage(chunk["usage"])
                         found = chunk.get("metrics")
                         metrics = found if isinstance(found, dict) else metrics
-        except _TIMEOUTS:  # mid-stream the HTTP client's own timeout, not the SDK's
-            error = f"the server stalled: no data for {self.stall_timeout_s:g} s"
+        except _TIMEOUTS as timed_out:  # mid-stream: the HTTP client's own, not the SDK's
+            error = timeout_message(timed_out, self.stall_timeout_s)
         except _FAILURES as failure:
             error = _error_message(failure, self._had_key, self.stall_timeout_s)
             if reply and "lost the server" in error:
