@@ -259,7 +259,7 @@ class TurnEngine:
         after: MetricsSnapshot | None = None
         if before is not None and outcome.error is None:
             after = await self._scrape_counted(before)
-        elif before is not None and outcome.ended_as is None:
+        elif before is not None and outcome.ended_as is None and not _server_lost(outcome):
             after, _ = await self._scrape()  # a refused request is never counted: no wait
         record = self._record(started_at, images, request_ids, prep_s, outcome, before, after, note)
         if outcome.ended_as is not None:
@@ -439,6 +439,14 @@ def _ended(sent_s: float, words: list[str], status: str, reason: str) -> ChatOut
     now = time.perf_counter()
     times = StreamTimes(sent_s, None, None, now, 0)
     return ChatOutcome(times, None, "".join(words), None, None, reason, ended_as=status)
+
+
+def _server_lost(outcome: ChatOutcome) -> bool:
+    """Returns True when the turn failed because the server went: no scrape after it
+    (a killed vLLM's orphaned processes can keep the port open, and a scrape would wait
+    its whole timeout before the turn's record could be written)."""
+    error = outcome.error or ""
+    return "lost the server" in error or "closed the connection" in error
 
 
 def _with_status(record: TurnRecord, status: str) -> TurnRecord:

@@ -228,8 +228,6 @@ class VlmConsoleApp(ContainerWatch, ConsoleActions):
         panel = self.query_one(ServerPanel)
         panel.stats = stats
         panel.timeline = self.timeline
-        if stats.restarted and self.engine is not None:
-            self.engine.abort("the server restarted mid-turn")
         header = self.query_one(ServerHeader)
         header.info = observation.info
         header.connection = self.connection
