@@ -159,9 +159,9 @@ class ChatSource:
         lines = 0
         sent = self._clock()
         try:
-            # The raw event stream, read line by line: the SDK builds a pydantic model
-            # for every chunk (about 2 ms each here), and at hundreds of tokens a
-            # second that starved the console's event loop for seconds at a time.
+            # The raw event stream, read line by line: the SDK builds a model for every
+            # chunk, 23x the cost of reading the dict (benchmarks/bench_stream.py), at
+            # one chunk a token; and its models hide the fields vLLM adds.
             async with self._client.chat.completions.with_streaming_response.create(
                 model=model,
                 messages=cast(list[ChatCompletionMessageParam], messages),
