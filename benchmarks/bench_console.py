@@ -68,10 +68,10 @@ from tests.app.console_host import console_for  # noqa: E402
 from vlmconsole.model.turn_record import TurnRecord  # noqa: E402
 from vlmconsole.settings import load_settings  # noqa: E402
 from vlmconsole.sim.config import SimConfig  # noqa: E402
-from vlmconsole.sim.server import run_in_thread  # noqa: E402
+from vlmconsole.sim.sim_server import run_in_thread  # noqa: E402
 from vlmconsole.sources.endpoint import parse_endpoint  # noqa: E402
-from vlmconsole.sources.images import synthetic_asset  # noqa: E402
 from vlmconsole.sources.observer import Observation, Observer  # noqa: E402
+from vlmconsole.sources.screenshots import synthetic_asset  # noqa: E402
 from vlmconsole.ui.app import VlmConsoleApp  # noqa: E402
 from vlmconsole.ui.messages import MetricsScraped  # noqa: E402
 
@@ -94,7 +94,7 @@ SIM_CHILD = """
 import sys
 sys.path.insert(0, {repo!r})
 from vlmconsole.sim.config import SimConfig
-from vlmconsole.sim.server import run_in_thread
+from vlmconsole.sim.sim_server import run_in_thread
 with run_in_thread(SimConfig(speed={speed!r})) as server:
     print(server.base_url, flush=True)
     sys.stdin.read()

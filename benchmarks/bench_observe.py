@@ -36,12 +36,12 @@ from prometheus_client.parser import text_string_to_metric_families  # noqa: E40
 
 from tests.support.fixtures import metrics_page  # noqa: E402
 from tests.support.real_vllm import RealVllmServer, free_port  # noqa: E402
-from vlmconsole.model.metrics import MetricsHistory  # noqa: E402
+from vlmconsole.model.rates import MetricsHistory  # noqa: E402
 from vlmconsole.model.server_stats import derive_stats  # noqa: E402
 from vlmconsole.model.snapshot import MetricsParser  # noqa: E402
 from vlmconsole.settings import load_settings  # noqa: E402
 from vlmconsole.sources.endpoint import parse_endpoint  # noqa: E402
-from vlmconsole.sources.metrics import MetricsSource  # noqa: E402
+from vlmconsole.sources.metrics_scrape import MetricsSource  # noqa: E402
 
 ROUNDS = 300
 

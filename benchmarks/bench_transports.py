@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from vlmconsole.model.session import ImageRef, Session, UserTurn, next_messages  # noqa: E402
 from vlmconsole.sources.image_transport import ImageTransport, make_transport  # noqa: E402
-from vlmconsole.sources.images import ImageAsset, load_image  # noqa: E402
+from vlmconsole.sources.screenshots import ImageAsset, load_image  # noqa: E402
 from vlmconsole.sources.synthetic_images import synthetic_screenshot  # noqa: E402
 
 

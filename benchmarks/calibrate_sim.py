@@ -17,7 +17,7 @@ side with the ratio sim / real. The requests, after an unreported warm-up:
 - decode: 200 tokens (ignore_eos) after one screenshot, 150 after about 32,000
   tokens of text.
 
-The figures behind vlmconsole/sim/timing.py's constants. Prompt token counts differ
+The figures behind vlmconsole/sim/cost_model.py's constants. Prompt token counts differ
 (the simulator's stand-in tokenizer is not the model's), so the table ends with the
 cost model's text prefill at the real token counts. Needs the vLLM venv and test
 model (./scripts/test builds them) and a few minutes of 2 CPU cores; other load on
@@ -44,8 +44,8 @@ from prometheus_client.parser import text_string_to_metric_families  # noqa: E40
 
 from tests.support.real_vllm import SERVED_MODEL_NAME, RealVllmServer, free_port  # noqa: E402
 from vlmconsole.sim.config import SimConfig  # noqa: E402
-from vlmconsole.sim.server import run_in_thread  # noqa: E402
-from vlmconsole.sim.timing import Calibration, prefill_seconds  # noqa: E402
+from vlmconsole.sim.cost_model import Calibration, prefill_seconds  # noqa: E402
+from vlmconsole.sim.sim_server import run_in_thread  # noqa: E402
 from vlmconsole.sources.synthetic_images import synthetic_screenshot  # noqa: E402
 
 WORDS = (

@@ -12,10 +12,10 @@ from vlmconsole.model.console_state import RunSettings
 from vlmconsole.model.container import ContainerInfo
 from vlmconsole.packaged import sample_screenshots
 from vlmconsole.sources.endpoint import parse_endpoint
-from vlmconsole.sources.errors import ServerUnreachable
 from vlmconsole.sources.image_transport import make_transport
 from vlmconsole.sources.journal import Journal
 from vlmconsole.sources.observer import Observation, Observer
+from vlmconsole.sources.source_errors import ServerUnreachable
 from vlmconsole.sources.turn_engine import RunConfig, TurnEngine
 from vlmconsole.ui.app import VlmConsoleApp
 from vlmconsole.ui.console_config import ConsoleConfig

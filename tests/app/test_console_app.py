@@ -14,7 +14,7 @@ from tests.support.fixtures import snapshot
 from vlmconsole.model.console_state import Link, RunSettings
 from vlmconsole.model.server_info import ModelCard, ServerInfo
 from vlmconsole.sim.config import SimConfig
-from vlmconsole.sim.server import SimServer, run_in_thread
+from vlmconsole.sim.sim_server import SimServer, run_in_thread
 from vlmconsole.sources.observer import Observation
 from vlmconsole.sources.turn_engine import TurnEngine
 from vlmconsole.ui.app import VlmConsoleApp

@@ -10,7 +10,7 @@ import pytest
 
 from tests.app.console_host import ASSETS, console_for, until
 from vlmconsole.sim.config import SimConfig
-from vlmconsole.sim.server import SimServer, run_in_thread
+from vlmconsole.sim.sim_server import SimServer, run_in_thread
 from vlmconsole.ui.widgets.push_bar import PushBar, complete_path, parse_push
 
 NAME = "name with spaces é.png"

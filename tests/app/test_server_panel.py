@@ -11,7 +11,7 @@ from textual.containers import VerticalScroll
 from tests.app.widget_hosts import COLOURS, WidgetHost, screen_text, v0_stats
 from tests.support.fixtures import history
 from vlmconsole.model.console_state import StatsTimeline
-from vlmconsole.model.metrics import Scope
+from vlmconsole.model.rates import Scope
 from vlmconsole.model.server_stats import KvCapacity, derive_stats
 from vlmconsole.ui.widgets.kv_gauge import KvGauge
 from vlmconsole.ui.widgets.metric_row import MetricRow

@@ -17,9 +17,9 @@ from textual.pilot import Pilot
 from tests.app.console_host import ASSETS, console_for, until
 from tests.support.fixtures import snapshot
 from vlmconsole.model.server_info import ModelCard, ServerInfo
-from vlmconsole.sources.images import preview_image, synthetic_asset
 from vlmconsole.sources.journal import read_journal
 from vlmconsole.sources.observer import Observation
+from vlmconsole.sources.screenshots import preview_image, synthetic_asset
 from vlmconsole.ui.app import VlmConsoleApp
 from vlmconsole.ui.messages import TurnFinished, TurnStarted
 

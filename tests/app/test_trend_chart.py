@@ -13,8 +13,8 @@ from tests.app.widget_hosts import (
     WidgetHost,
     screen_text,
 )
-from vlmconsole.model.timing import ServerView
 from vlmconsole.model.turn_record import TurnRecord
+from vlmconsole.model.turn_timing import ServerView
 from vlmconsole.ui.widgets.trend_chart import (
     CLIENT_LABEL,
     PLACEHOLDER,

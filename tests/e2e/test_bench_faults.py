@@ -20,8 +20,8 @@ from vlmconsole.model.turn_record import TurnRecord
 from vlmconsole.settings import ApiKey
 from vlmconsole.sources.endpoint import parse_endpoint
 from vlmconsole.sources.image_transport import DataUrlTransport
-from vlmconsole.sources.images import synthetic_asset
 from vlmconsole.sources.journal import Journal, read_journal
+from vlmconsole.sources.screenshots import synthetic_asset
 from vlmconsole.sources.synthetic_images import synthetic_screenshot
 from vlmconsole.sources.turn_engine import RunConfig, TurnEngine
 

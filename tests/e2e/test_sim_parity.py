@@ -31,12 +31,12 @@ from vlmconsole.model.session import WindowPolicy
 from vlmconsole.model.snapshot import MetricsSnapshot
 from vlmconsole.settings import ApiKey
 from vlmconsole.sim.config import SimConfig
-from vlmconsole.sim.server import SimServer, run_in_thread
+from vlmconsole.sim.sim_server import SimServer, run_in_thread
 from vlmconsole.sources.endpoint import parse_endpoint
 from vlmconsole.sources.image_transport import DataUrlTransport
-from vlmconsole.sources.images import synthetic_asset
 from vlmconsole.sources.journal import Journal, read_journal
-from vlmconsole.sources.metrics import MetricsSource
+from vlmconsole.sources.metrics_scrape import MetricsSource
+from vlmconsole.sources.screenshots import synthetic_asset
 from vlmconsole.sources.turn_engine import RunConfig, TurnEngine
 
 pytestmark = pytest.mark.e2e

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from vlmconsole.model.timing import ServerView, TtftBreakdown
 from vlmconsole.model.turn_record import ImageInfo, TurnRecord
+from vlmconsole.model.turn_timing import ServerView, TtftBreakdown
 
 SHA_A = "a" * 64
 SHA_B = "b" * 64

@@ -9,7 +9,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.sim.support import SYSTEM, chat, png, scrape, user
 from tests.support.fixtures import metrics_page
-from vlmconsole.model.metrics import MetricsHistory
+from vlmconsole.model.rates import MetricsHistory
 from vlmconsole.model.server_stats import derive_stats
 from vlmconsole.model.snapshot import parse_metrics
 from vlmconsole.model.vllm_names import METRICS, Kind

@@ -79,7 +79,7 @@ async def test_background_load_moves_the_metrics_and_hits_the_prefix_cache() -> 
 
 def test_the_simulator_never_imports_textual() -> None:
     code = (
-        "import sys, vlmconsole.sim, vlmconsole.sim.server, vlmconsole.sim.background; "
+        "import sys, vlmconsole.sim, vlmconsole.sim.sim_server, vlmconsole.sim.background; "
         "sys.exit('textual' in sys.modules)"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60)

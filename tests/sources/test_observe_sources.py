@@ -10,10 +10,10 @@ from tests.support.fake_http import FakeHttp, Handler, json_body, never_answers,
 from tests.support.fixtures import metrics_page
 from vlmconsole.settings import ApiKey
 from vlmconsole.sources.endpoint import Endpoint
-from vlmconsole.sources.errors import AuthFailed, BadResponse, NotFound, ServerUnreachable
-from vlmconsole.sources.metrics import MetricsSource
+from vlmconsole.sources.metrics_scrape import MetricsSource
 from vlmconsole.sources.observer import Observer
-from vlmconsole.sources.server import ServerSource
+from vlmconsole.sources.server_identity import ServerSource
+from vlmconsole.sources.source_errors import AuthFailed, BadResponse, NotFound, ServerUnreachable
 
 MODELS = {"object": "list", "data": [{"id": "m", "root": "/models/m", "max_model_len": 4096}]}
 

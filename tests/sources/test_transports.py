@@ -15,7 +15,7 @@ from vlmconsole.sources.image_transport import (
     TransportError,
     make_transport,
 )
-from vlmconsole.sources.images import synthetic_asset
+from vlmconsole.sources.screenshots import synthetic_asset
 
 ASSET = synthetic_asset(64, 48, seed=11)
 

@@ -15,12 +15,12 @@ from vlmconsole.model.session import WindowPolicy
 from vlmconsole.model.turn_record import TurnRecord
 from vlmconsole.settings import ApiKey
 from vlmconsole.sim.config import SimConfig
-from vlmconsole.sim.server import SimServer, run_in_thread
+from vlmconsole.sim.sim_server import SimServer, run_in_thread
 from vlmconsole.sources.chat import ChatSource
 from vlmconsole.sources.endpoint import parse_endpoint
 from vlmconsole.sources.image_transport import DataUrlTransport, LoopbackUrlTransport
-from vlmconsole.sources.images import synthetic_asset
 from vlmconsole.sources.journal import Journal, read_journal
+from vlmconsole.sources.screenshots import synthetic_asset
 from vlmconsole.sources.turn_engine import RunConfig, TurnEngine
 
 KEY = "sim-key"

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from vlmconsole.model.metrics import MetricsHistory
+from vlmconsole.model.rates import MetricsHistory
 from vlmconsole.model.snapshot import MetricsSnapshot, parse_metrics
 
 METRICS_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "metrics"

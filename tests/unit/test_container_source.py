@@ -34,7 +34,7 @@ from vlmconsole.sources.docker_source import (
     resolve_target,
 )
 from vlmconsole.sources.endpoint import Endpoint
-from vlmconsole.sources.errors import EndpointError, SourceError
+from vlmconsole.sources.source_errors import EndpointError, SourceError
 from vlmconsole.views.ps_view import ps_dict, ps_text
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from vlmconsole.sources.endpoint import parse_endpoint
-from vlmconsole.sources.errors import EndpointError
+from vlmconsole.sources.source_errors import EndpointError
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from vlmconsole.model.metrics import MetricsHistory
+from vlmconsole.model.rates import MetricsHistory
 from vlmconsole.model.server_stats import derive_stats
 from vlmconsole.model.snapshot import (
     MetricsSnapshot,

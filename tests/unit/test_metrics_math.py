@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from vlmconsole.model.metrics import (
+from vlmconsole.model.rates import (
     MetricsHistory,
     Scope,
     counter_increase,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.support.fixtures import capture_log, history, metrics_page
-from vlmconsole.model.metrics import MetricsHistory, Scope
+from vlmconsole.model.rates import MetricsHistory, Scope
 from vlmconsole.model.server_stats import derive_stats, scopes
 from vlmconsole.model.snapshot import MetricsParser, parse_metrics
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from vlmconsole.model.timing import (
+from vlmconsole.model.turn_record import ImageInfo, TurnRecord, from_json, to_json
+from vlmconsole.model.turn_timing import (
     HistogramSums,
     ServerView,
     StreamTimes,
@@ -18,7 +19,6 @@ from vlmconsole.model.timing import (
     tpot_s,
     ttft_s,
 )
-from vlmconsole.model.turn_record import ImageInfo, TurnRecord, from_json, to_json
 
 TIMES = StreamTimes(
     sent_at_s=10.0, first_token_at_s=10.8, last_token_at_s=11.8, done_at_s=11.9, content_chunks=5

@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     """Runs `attach`; returns the exit code."""
     from vlmconsole.settings import SettingsError, load_settings
     from vlmconsole.sources.docker_source import resolve_target
-    from vlmconsole.sources.errors import SourceError
+    from vlmconsole.sources.source_errors import SourceError
 
     try:
         settings = load_settings(

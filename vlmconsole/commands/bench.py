@@ -84,8 +84,8 @@ def run(args: argparse.Namespace) -> int:
     from vlmconsole.settings import SettingsError, load_settings
     from vlmconsole.sources.bench_runner import DEFAULT_TEXT, BenchPlan, policies_from
     from vlmconsole.sources.endpoint import parse_endpoint
-    from vlmconsole.sources.errors import SourceError
-    from vlmconsole.sources.images import images_in
+    from vlmconsole.sources.screenshots import images_in
+    from vlmconsole.sources.source_errors import SourceError
 
     try:
         settings = load_settings(api_key=args.api_key, timeout_s=args.timeout)
@@ -134,7 +134,7 @@ async def _bench(plan: object, predict_at: int) -> int:
     from vlmconsole.model.session import WindowPolicy
     from vlmconsole.model.turn_record import TurnRecord
     from vlmconsole.sources.bench_runner import BenchPlan, prepare, run_bench
-    from vlmconsole.sources.errors import SourceError
+    from vlmconsole.sources.source_errors import SourceError
     from vlmconsole.views.bench_view import HEADER, run_summary, turn_line
     from vlmconsole.views.safe_text import plain
 

@@ -27,7 +27,7 @@ def run(args: argparse.Namespace) -> int:
     from vlmconsole.packaged import sample_screenshots
     from vlmconsole.settings import load_settings
     from vlmconsole.sim.config import SimConfig
-    from vlmconsole.sim.server import run_in_thread
+    from vlmconsole.sim.sim_server import run_in_thread
     from vlmconsole.sources.endpoint import parse_endpoint
 
     if args.images is None:

@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     from vlmconsole.sources.docker_source import DockerSource
-    from vlmconsole.sources.errors import SourceError
+    from vlmconsole.sources.source_errors import SourceError
     from vlmconsole.views.ps_view import ps_dict, ps_text
 
     source = DockerSource(timeout_s=args.timeout)

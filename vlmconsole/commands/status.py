@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     """Runs `status`; returns the exit code."""
     from vlmconsole.settings import SettingsError, load_settings
     from vlmconsole.sources.endpoint import parse_endpoint
-    from vlmconsole.sources.errors import EndpointError
+    from vlmconsole.sources.source_errors import EndpointError
 
     try:
         settings = load_settings(api_key=args.api_key, timeout_s=args.timeout)
@@ -85,12 +85,12 @@ async def _status(args: argparse.Namespace, endpoint: object, settings: object) 
     from rich.console import Console
     from rich.live import Live
 
-    from vlmconsole.model.metrics import MetricsHistory
+    from vlmconsole.model.rates import MetricsHistory
     from vlmconsole.model.server_stats import derive_stats, scopes
     from vlmconsole.settings import Settings
     from vlmconsole.sources.endpoint import Endpoint
-    from vlmconsole.sources.errors import SourceError
     from vlmconsole.sources.observer import Observer
+    from vlmconsole.sources.source_errors import SourceError
     from vlmconsole.views.status_json import status_dict
     from vlmconsole.views.status_view import status_view
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from vlmconsole.model.metrics import (
+from vlmconsole.model.rates import (
     MetricsHistory,
     Scope,
     histogram_quantile,

@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from vlmconsole.model.timing import ServerView, TtftBreakdown
+from vlmconsole.model.turn_timing import ServerView, TtftBreakdown
 
 RECORD_VERSION = 1
 

@@ -11,6 +11,6 @@ loopback only.
 from __future__ import annotations
 
 from vlmconsole.sim.config import SimConfig
-from vlmconsole.sim.server import SimServer, run_in_thread
+from vlmconsole.sim.sim_server import SimServer, run_in_thread
 
 __all__ = ["SimConfig", "SimServer", "run_in_thread"]

@@ -12,9 +12,9 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from vlmconsole.sim.errors import ApiError
+from vlmconsole.sim.error_replies import ApiError
 from vlmconsole.sim.frontend import Frontend, new_request_id
-from vlmconsole.sim.images import ImageInfo, tile_grid
+from vlmconsole.sim.image_cost import ImageInfo, tile_grid
 from vlmconsole.sim.template import ImagePart, Message, TextPart
 
 

@@ -15,10 +15,10 @@ from collections.abc import AsyncIterator, Callable
 
 from vlmconsole.sim import tokens
 from vlmconsole.sim.config import SimConfig
-from vlmconsole.sim.metrics import SimMetrics
+from vlmconsole.sim.cost_model import Calibration, step_seconds
+from vlmconsole.sim.metric_recorder import SimMetrics
 from vlmconsole.sim.scheduler import Scheduler, StepPlan, TokenOut
 from vlmconsole.sim.sequence import EngineRequest, Seq
-from vlmconsole.sim.timing import Calibration, step_seconds
 
 _log = logging.getLogger(__name__)
 _IDLE_POLL_S = 0.05

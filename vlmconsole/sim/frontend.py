@@ -14,15 +14,15 @@ from collections.abc import Sequence
 
 from vlmconsole.sim import tokens
 from vlmconsole.sim.config import SimConfig
+from vlmconsole.sim.cost_model import preprocess_seconds
 from vlmconsole.sim.engine import Engine, RequestHandle
-from vlmconsole.sim.errors import ApiError, prompt_too_long, too_many_images, unknown_model
-from vlmconsole.sim.images import BadImage
+from vlmconsole.sim.error_replies import ApiError, prompt_too_long, too_many_images, unknown_model
+from vlmconsole.sim.image_cost import BadImage
 from vlmconsole.sim.media import MediaLoader
 from vlmconsole.sim.mm_cache import ProcessorCache
 from vlmconsole.sim.protocol import ChatRequest, ImageRef
 from vlmconsole.sim.sequence import EngineRequest
 from vlmconsole.sim.template import ImagePart, Message, Prompt, TextPart, render_prompt
-from vlmconsole.sim.timing import preprocess_seconds
 
 
 def new_request_id() -> str:

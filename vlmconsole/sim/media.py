@@ -8,7 +8,13 @@ from __future__ import annotations
 
 import aiohttp
 
-from vlmconsole.sim.images import BadImage, ImageInfo, decode_data_url, inspect_image, loopback_url
+from vlmconsole.sim.image_cost import (
+    BadImage,
+    ImageInfo,
+    decode_data_url,
+    inspect_image,
+    loopback_url,
+)
 from vlmconsole.sim.protocol import ImageRef
 
 MAX_IMAGE_BYTES = 64 * 1024 * 1024

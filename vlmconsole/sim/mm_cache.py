@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-from vlmconsole.sim.images import TILE_PX, ImageInfo
+from vlmconsole.sim.image_cost import TILE_PX, ImageInfo
 
 BYTES_PER_TILE = 3 * TILE_PX * TILE_PX * 4
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from vlmconsole.sim.errors import ApiError
+from vlmconsole.sim.error_replies import ApiError
 from vlmconsole.sim.template import TextPart
 
 ROLES = ("system", "user", "assistant", "tool", "developer")

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from vlmconsole.sim import tokens
 from vlmconsole.sim.config import SimConfig
-from vlmconsole.sim.images import TOKENS_PER_TILE
+from vlmconsole.sim.image_cost import TOKENS_PER_TILE
 from vlmconsole.sim.kv_cache import KvCache, extend_block_hashes
 from vlmconsole.sim.mm_cache import EncoderCache
 from vlmconsole.sim.sequence import EngineRequest, Seq, Status

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from vlmconsole.sim import tokens
-from vlmconsole.sim.images import TOKENS_PER_TILE, ImageInfo
+from vlmconsole.sim.image_cost import TOKENS_PER_TILE, ImageInfo
 
 
 @dataclass(frozen=True, slots=True)

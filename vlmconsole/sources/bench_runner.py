@@ -18,12 +18,18 @@ from vlmconsole.model.session import WindowPolicy
 from vlmconsole.model.turn_record import TurnRecord
 from vlmconsole.settings import ApiKey
 from vlmconsole.sources.endpoint import Endpoint
-from vlmconsole.sources.errors import SourceError
 from vlmconsole.sources.image_transport import make_transport
-from vlmconsole.sources.images import ImageAsset, ImageError, load_image, salted, synthetic_asset
 from vlmconsole.sources.journal import JOURNAL_NAME, Journal
-from vlmconsole.sources.metrics import MetricsSource
-from vlmconsole.sources.server import ServerSource
+from vlmconsole.sources.metrics_scrape import MetricsSource
+from vlmconsole.sources.screenshots import (
+    ImageAsset,
+    ImageError,
+    load_image,
+    salted,
+    synthetic_asset,
+)
+from vlmconsole.sources.server_identity import ServerSource
+from vlmconsole.sources.source_errors import SourceError
 from vlmconsole.sources.turn_engine import RunConfig, TurnEngine
 
 DEFAULT_TEXT = "Screenshot {turn}: what changed, and what should happen next?"

@@ -18,7 +18,7 @@ import openai
 from openai import AsyncOpenAI
 from openai.types.chat import ChatCompletionMessageParam
 
-from vlmconsole.model.timing import StreamTimes, Usage
+from vlmconsole.model.turn_timing import StreamTimes, Usage
 from vlmconsole.settings import ApiKey
 from vlmconsole.sources.endpoint import Endpoint
 from vlmconsole.sources.http import transport_cause

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
-from vlmconsole.sources.errors import SourceError
+from vlmconsole.sources.source_errors import SourceError
 
 DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock"
 

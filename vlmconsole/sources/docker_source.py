@@ -37,7 +37,7 @@ from vlmconsole.sources.docker_errors import (
     sdk_error,
 )
 from vlmconsole.sources.endpoint import Endpoint, parse_endpoint
-from vlmconsole.sources.errors import EndpointError
+from vlmconsole.sources.source_errors import EndpointError
 
 VERSION_CODE = "import vllm; print(vllm.__version__)"
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from vlmconsole.sources.errors import EndpointError
+from vlmconsole.sources.source_errors import EndpointError
 
 _HOST_PORT = re.compile(r"^(?P<host>\[[0-9a-fA-F:]+\]|[A-Za-z0-9._-]*)(?::(?P<port>[^/]*))?$")
 

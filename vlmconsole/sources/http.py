@@ -9,7 +9,7 @@ import httpx
 
 from vlmconsole.settings import ApiKey
 from vlmconsole.sources.endpoint import Endpoint
-from vlmconsole.sources.errors import AuthFailed, ServerUnreachable
+from vlmconsole.sources.source_errors import AuthFailed, ServerUnreachable
 
 
 def make_client(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from vlmconsole.sources.images import IMAGE_SUFFIXES, ImageError
+from vlmconsole.sources.screenshots import IMAGE_SUFFIXES, ImageError
 
 
 class ImageFolder:

@@ -18,8 +18,8 @@ from typing import Protocol
 from aiohttp import web
 
 from vlmconsole.model.console_state import TRANSPORTS
-from vlmconsole.sources.errors import SourceError
-from vlmconsole.sources.images import ImageAsset
+from vlmconsole.sources.screenshots import ImageAsset
+from vlmconsole.sources.source_errors import SourceError
 
 
 class TransportError(SourceError):

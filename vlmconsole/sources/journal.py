@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from vlmconsole.model.turn_record import TurnRecord, from_json, to_json
-from vlmconsole.sources.errors import SourceError
+from vlmconsole.sources.source_errors import SourceError
 
 JOURNAL_NAME = "journal.jsonl"
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from vlmconsole.settings import ApiKey
 from vlmconsole.sources.endpoint import Endpoint
-from vlmconsole.sources.errors import ServerUnreachable, SourceError
-from vlmconsole.sources.server import ServerSource
+from vlmconsole.sources.server_identity import ServerSource
+from vlmconsole.sources.source_errors import ServerUnreachable, SourceError
 
 PROBE_TIMEOUT_S = 2.0
 """How long one probe waits for /health: the API server answers it at once, even busy."""

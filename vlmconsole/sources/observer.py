@@ -11,9 +11,9 @@ from vlmconsole.model.server_info import ServerInfo
 from vlmconsole.model.snapshot import MetricsSnapshot
 from vlmconsole.settings import ApiKey
 from vlmconsole.sources.endpoint import Endpoint
-from vlmconsole.sources.errors import ServerUnreachable, SourceError
-from vlmconsole.sources.metrics import MetricsSource
-from vlmconsole.sources.server import ServerSource
+from vlmconsole.sources.metrics_scrape import MetricsSource
+from vlmconsole.sources.server_identity import ServerSource
+from vlmconsole.sources.source_errors import ServerUnreachable, SourceError
 
 
 @dataclass(frozen=True, slots=True)

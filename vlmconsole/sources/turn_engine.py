@@ -28,7 +28,8 @@ from vlmconsole.model.session import (
     without_images,
 )
 from vlmconsole.model.snapshot import MetricsSnapshot
-from vlmconsole.model.timing import (
+from vlmconsole.model.turn_record import ABANDONED, FAILED, TurnRecord
+from vlmconsole.model.turn_timing import (
     StreamTimes,
     breakdown,
     decode_rate,
@@ -41,16 +42,15 @@ from vlmconsole.model.timing import (
     tpot_s,
     ttft_s,
 )
-from vlmconsole.model.turn_record import ABANDONED, FAILED, TurnRecord
 from vlmconsole.settings import ApiKey
 from vlmconsole.sources.chat import ChatOutcome, ChatSource
 from vlmconsole.sources.endpoint import Endpoint
-from vlmconsole.sources.errors import SourceError
 from vlmconsole.sources.image_transport import ImageTransport
-from vlmconsole.sources.images import ImageAsset
 from vlmconsole.sources.journal import Journal
 from vlmconsole.sources.liveness import LivenessProbe
-from vlmconsole.sources.metrics import MetricsSource
+from vlmconsole.sources.metrics_scrape import MetricsSource
+from vlmconsole.sources.screenshots import ImageAsset
+from vlmconsole.sources.source_errors import SourceError
 
 PROBE_EVERY_S = 0.5
 """Seconds between liveness probes while a turn is in flight."""

@@ -30,15 +30,15 @@ from vlmconsole.model.console_state import (
     connection_failed,
     connection_ok,
 )
-from vlmconsole.model.metrics import MetricsHistory
+from vlmconsole.model.rates import MetricsHistory
 from vlmconsole.model.server_info import ServerInfo
 from vlmconsole.model.server_stats import derive_stats
 from vlmconsole.model.turn_record import ABANDONED, TurnRecord
-from vlmconsole.sources.errors import ServerUnreachable, SourceError
 from vlmconsole.sources.heap import release_free_heap
 from vlmconsole.sources.image_folder import ImageFolder
-from vlmconsole.sources.images import ImageAsset, ImageError, load_image, preview_image
 from vlmconsole.sources.observer import MetricsUnusable
+from vlmconsole.sources.screenshots import ImageAsset, ImageError, load_image, preview_image
+from vlmconsole.sources.source_errors import ServerUnreachable, SourceError
 
 if TYPE_CHECKING:
     from vlmconsole.sources.turn_engine import TurnEngine

@@ -18,7 +18,7 @@ from vlmconsole.model.server_info import ServerInfo
 from vlmconsole.model.session import PolicyError, WindowPolicy
 from vlmconsole.model.turn_record import CANCELLED, TurnRecord
 from vlmconsole.sources.image_folder import ImageFolder
-from vlmconsole.sources.images import ImageAsset
+from vlmconsole.sources.screenshots import ImageAsset
 from vlmconsole.ui.console_config import ConsoleConfig
 
 if TYPE_CHECKING:

@@ -12,7 +12,7 @@ from textual.widgets import Markdown, Static
 from textual.widgets.markdown import MarkdownStream
 
 from vlmconsole.model.turn_record import TurnRecord
-from vlmconsole.sources.images import PREVIEW_SIZE
+from vlmconsole.sources.screenshots import PREVIEW_SIZE
 from vlmconsole.views.receipt import breakdown_text, receipt
 from vlmconsole.views.safe_text import plain, strip_control
 

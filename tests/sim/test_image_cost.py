@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.sim.support import png
-from vlmconsole.sim.images import (
+from vlmconsole.sim.image_cost import (
     BadImage,
     decode_data_url,
     image_token_count,

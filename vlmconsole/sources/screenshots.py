@@ -17,7 +17,7 @@ from pathlib import Path
 from PIL import Image, UnidentifiedImageError
 
 from vlmconsole.model.turn_record import ImageInfo
-from vlmconsole.sources.errors import SourceError
+from vlmconsole.sources.source_errors import SourceError
 from vlmconsole.sources.synthetic_images import synthetic_screenshot
 
 MAX_FILE_BYTES = 50 * 1024 * 1024

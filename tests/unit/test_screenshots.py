@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from vlmconsole.sources import images as images_module
-from vlmconsole.sources.images import (
+from vlmconsole.sources import screenshots as images_module
+from vlmconsole.sources.screenshots import (
     ImageError,
     images_in,
     load_image,

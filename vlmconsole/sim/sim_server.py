@@ -10,12 +10,12 @@ from collections.abc import Iterator
 
 from aiohttp import web
 
-from vlmconsole.sim.app import Routes, ServerState
 from vlmconsole.sim.background import background_load
 from vlmconsole.sim.config import SimConfig
 from vlmconsole.sim.engine import Engine
 from vlmconsole.sim.frontend import Frontend
-from vlmconsole.sim.metrics import SimMetrics
+from vlmconsole.sim.metric_recorder import SimMetrics
+from vlmconsole.sim.routes import Routes, ServerState
 
 START_TIMEOUT_S = 30.0
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from vlmconsole.model.metrics import Scope, scope_histogram, scope_value
+from vlmconsole.model.rates import Scope, scope_histogram, scope_value
 from vlmconsole.model.snapshot import MetricsSnapshot
 
 

@@ -10,8 +10,8 @@ import httpx
 from vlmconsole.model.server_info import ModelCard, ServerInfo
 from vlmconsole.settings import ApiKey
 from vlmconsole.sources.endpoint import Endpoint
-from vlmconsole.sources.errors import BadResponse, NotFound
 from vlmconsole.sources.http import check_auth, http_errors, make_client
+from vlmconsole.sources.source_errors import BadResponse, NotFound
 
 
 class ServerSource:

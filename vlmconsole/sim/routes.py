@@ -16,7 +16,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 from vlmconsole.sim.config import SimConfig
 from vlmconsole.sim.engine import Engine, RequestHandle
-from vlmconsole.sim.errors import ApiError
+from vlmconsole.sim.error_replies import ApiError
 from vlmconsole.sim.frontend import Frontend, new_request_id
 from vlmconsole.sim.protocol import ChatRequest, parse_chat
 from vlmconsole.sim.responses import ChunkMaker, Usage, models_body, sse
