@@ -8,8 +8,8 @@ from pathlib import Path
 
 from textual.pilot import Pilot
 
-from vlmconsole.model.console_state import RunSettings
 from vlmconsole.model.container import ContainerInfo
+from vlmconsole.model.run_settings import RunSettings
 from vlmconsole.packaged import sample_screenshots
 from vlmconsole.sources.endpoint import parse_endpoint
 from vlmconsole.sources.image_transport import make_transport

@@ -6,7 +6,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.widgets import Footer, Static
 
-from vlmconsole.model.console_state import RunSettings
+from vlmconsole.model.run_settings import RunSettings
 from vlmconsole.ui.palette import ConsoleCommands
 from vlmconsole.ui.screens.help_screen import HelpScreen
 from vlmconsole.ui.screens.settings_screen import SettingsScreen

@@ -11,7 +11,8 @@ import pytest
 
 from tests.app.console_host import ASSETS, ScriptedObserver, console_for, until
 from tests.support.fixtures import snapshot
-from vlmconsole.model.console_state import Link, RunSettings
+from vlmconsole.model.connection import Link
+from vlmconsole.model.run_settings import RunSettings
 from vlmconsole.model.server_info import ModelCard, ServerInfo
 from vlmconsole.sim.config import SimConfig
 from vlmconsole.sim.sim_server import SimServer, run_in_thread

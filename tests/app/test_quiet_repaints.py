@@ -10,7 +10,7 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from tests.app.widget_hosts import WidgetHost, screen_text
-from vlmconsole.model.console_state import Connection, Link
+from vlmconsole.model.connection import Connection, Link
 from vlmconsole.model.server_info import ModelCard, ServerInfo
 from vlmconsole.ui.widgets.quiet_sparkline import QuietSparkline, drawn_bars
 from vlmconsole.ui.widgets.quiet_update import update_if_changed

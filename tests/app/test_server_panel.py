@@ -10,9 +10,9 @@ from textual.containers import VerticalScroll
 
 from tests.app.widget_hosts import COLOURS, WidgetHost, screen_text, v0_stats
 from tests.support.fixtures import history
-from vlmconsole.model.console_state import StatsTimeline
 from vlmconsole.model.rates import Scope
 from vlmconsole.model.server_stats import KvCapacity, derive_stats
+from vlmconsole.model.stats_timeline import StatsTimeline
 from vlmconsole.ui.widgets.kv_gauge import KvGauge
 from vlmconsole.ui.widgets.metric_row import MetricRow
 from vlmconsole.ui.widgets.server_panel import ServerPanel

@@ -6,7 +6,7 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Select, Static
 
 from tests.app.hosts import MODELS, HostApp
-from vlmconsole.model.console_state import RunSettings
+from vlmconsole.model.run_settings import RunSettings
 from vlmconsole.model.session import WindowPolicy
 from vlmconsole.ui.screens.settings_screen import SettingsScreen
 

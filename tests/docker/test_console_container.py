@@ -9,7 +9,7 @@ import pytest
 
 from tests.app.console_host import console_for, until
 from tests.docker.conftest import VllmContainer, docker
-from vlmconsole.model.console_state import Link
+from vlmconsole.model.connection import Link
 from vlmconsole.sources.docker_source import resolve_target
 from vlmconsole.ui.widgets.logs_pane import LogsPane
 from vlmconsole.ui.widgets.server_header import ServerHeader

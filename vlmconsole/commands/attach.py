@@ -77,8 +77,8 @@ def run_console(
     find_container: bool = False,
 ) -> int:
     """Builds the console's sources and runs it; returns the exit code."""
-    from vlmconsole.model.console_state import RunSettings
     from vlmconsole.model.container import ContainerInfo
+    from vlmconsole.model.run_settings import RunSettings
     from vlmconsole.model.session import PolicyError, WindowPolicy
     from vlmconsole.settings import Settings
     from vlmconsole.sources.endpoint import Endpoint

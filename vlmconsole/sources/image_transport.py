@@ -17,7 +17,7 @@ from typing import Protocol
 
 from aiohttp import web
 
-from vlmconsole.model.console_state import TRANSPORTS
+from vlmconsole.model.run_settings import TRANSPORTS
 from vlmconsole.sources.screenshots import ImageAsset
 from vlmconsole.sources.source_errors import SourceError
 

@@ -23,16 +23,12 @@ from textual.events import Resize
 from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
-from vlmconsole.model.console_state import (
-    Connection,
-    RunSettings,
-    StatsTimeline,
-    connection_failed,
-    connection_ok,
-)
+from vlmconsole.model.connection import Connection, connection_failed, connection_ok
 from vlmconsole.model.rates import MetricsHistory
+from vlmconsole.model.run_settings import RunSettings
 from vlmconsole.model.server_info import ServerInfo
 from vlmconsole.model.server_stats import derive_stats
+from vlmconsole.model.stats_timeline import StatsTimeline
 from vlmconsole.model.turn_record import ABANDONED, TurnRecord
 from vlmconsole.sources.heap import release_free_heap
 from vlmconsole.sources.image_folder import ImageFolder

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from textual import work
 from textual.app import App
 
-from vlmconsole.model.console_state import RunSettings
+from vlmconsole.model.run_settings import RunSettings
 from vlmconsole.model.server_info import ServerInfo
 from vlmconsole.model.session import PolicyError, WindowPolicy
 from vlmconsole.model.turn_record import CANCELLED, TurnRecord

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from vlmconsole.model.console_state import RunSettings
 from vlmconsole.model.container import ContainerInfo
+from vlmconsole.model.run_settings import RunSettings
 from vlmconsole.model.session import WindowPolicy
 from vlmconsole.sources.observer import Observation
 

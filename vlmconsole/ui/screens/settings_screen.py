@@ -12,7 +12,7 @@ from textual.screen import ModalScreen
 from textual.validation import Integer, ValidationResult, Validator
 from textual.widgets import Button, Input, Label, Select, Static
 
-from vlmconsole.model.console_state import TRANSPORTS, RunSettings
+from vlmconsole.model.run_settings import TRANSPORTS, RunSettings
 from vlmconsole.model.session import PolicyError, WindowPolicy
 
 MAX_TOKENS_LIMIT = 32768

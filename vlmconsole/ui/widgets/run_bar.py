@@ -6,7 +6,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from vlmconsole.model.console_state import RunSettings
+from vlmconsole.model.run_settings import RunSettings
 from vlmconsole.views.safe_text import plain
 
 

@@ -6,7 +6,7 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from vlmconsole.model.console_state import Connection, Link
+from vlmconsole.model.connection import Connection, Link
 from vlmconsole.model.server_info import ServerInfo
 from vlmconsole.views import formatting as fmt
 from vlmconsole.views.safe_text import plain

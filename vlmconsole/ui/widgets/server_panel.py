@@ -16,8 +16,8 @@ from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Static
 
-from vlmconsole.model.console_state import StatsTimeline
 from vlmconsole.model.server_stats import ServerStats
+from vlmconsole.model.stats_timeline import StatsTimeline
 from vlmconsole.ui.widgets.kv_gauge import KvGauge
 from vlmconsole.ui.widgets.metric_row import MetricRow
 from vlmconsole.ui.widgets.quiet_update import update_if_changed

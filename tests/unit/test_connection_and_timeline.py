@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from tests.support.fixtures import history
-from vlmconsole.model.console_state import (
+from vlmconsole.model.connection import (
     Connection,
     Link,
-    StatsTimeline,
     connection_failed,
     connection_ok,
     retry_delay_s,
 )
 from vlmconsole.model.server_stats import derive_stats
+from vlmconsole.model.stats_timeline import StatsTimeline
 
 
 def test_retry_doubles_up_to_the_cap() -> None:

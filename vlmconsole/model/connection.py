@@ -1,18 +1,9 @@
-"""The console's state that is not a widget's: connection, recent stats, run settings.
-
-Pure values and functions; the app holds them and widgets render them.
-"""
+"""Where the console stands with the server, and when it tries again."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
-
-from vlmconsole.model.server_stats import ServerStats
-from vlmconsole.model.session import WindowPolicy
-
-TRANSPORTS = ("base64", "url", "file")
-"""How images reach the server (see sources/image_transport.py)."""
 
 
 class Link(Enum):
@@ -80,42 +71,3 @@ def connection_failed(
         failures,
         now_s + retry_delay_s(failures, interval_s),
     )
-
-
-@dataclass(frozen=True, slots=True)
-class StatsTimeline:
-    """The last `keep` derived stats, oldest first, for sparklines."""
-
-    points: tuple[ServerStats, ...] = ()
-    keep: int = 120
-
-    def add(self, stats: ServerStats) -> StatsTimeline:
-        """Returns the timeline with one more point (the oldest dropped past `keep`)."""
-        return StatsTimeline((*self.points, stats)[-self.keep :], self.keep)
-
-    def series(self, name: str) -> list[float]:
-        """Returns one ServerStats attribute over time; missing values read as 0."""
-        return [float(getattr(point, name) or 0.0) for point in self.points]
-
-    def latency_series(self, key: str, quantile: str = "p50_s") -> list[float]:
-        """Returns one latency percentile over time (such as ttft p50); missing as 0."""
-        values = []
-        for point in self.points:
-            latency = point.latency.get(key)
-            value = getattr(latency, quantile) if latency is not None else None
-            values.append(float(value or 0.0))
-        return values
-
-
-@dataclass(frozen=True, slots=True)
-class RunSettings:
-    """What the next turns use; changed from the settings screen or the palette."""
-
-    model: str
-    policy: WindowPolicy = field(default_factory=WindowPolicy)
-    transport: str = "base64"
-    max_tokens: int = 64
-
-    def describe(self) -> str:
-        """Returns a short line for the footer, such as `policy none · base64 · 64 tok`."""
-        return f"policy {self.policy} · {self.transport} · max {self.max_tokens} tok"
