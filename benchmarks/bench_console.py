@@ -23,15 +23,15 @@ Against the demo server (vlmconsole.sim), no GPU needed. Needs tmux. About 20 mi
    (tests/app/console_host.console_for) inside `app.run_test(size=(160, 50))`,
    against the demo server at speed 1000 in a child process (so that the
    server's own memory is not counted). RSS is VmRSS after gc.
-   - Scrapes are driven one after the other: `app._scrape_tick()` (what the
+   - Scrapes are driven one after the other: `app.console_screen._scrape_tick()` (what the
      timer calls), then wait until the app handled its MetricsScraped (counted
      with a run_test message hook). The observer's metrics clock advances 1 s
      per scrape, so the history (kept for 120 s) holds what it holds at the
      default interval of 1 s, not 120 s of back-to-back scrapes.
    - Warm-up: 200 scrapes and 20 turns; then --scrapes scrapes; then --turns
      turns, each a new synthetic screenshot (--size, 1280x720 by default, as
-     screenshots are; `app._send`, awaited through `app.records`) followed by
-     one scrape. The turns use window policy slide:4 by default (under `none`
+     screenshots are; the chat column's `_send`, awaited through its `records`),
+     each followed by one scrape. The turns use window policy slide:4 by default (under `none`
      the demo server's 32,768-token context is full after about 36 images).
      Policies drop images, never words, so the chat still outgrows the context
      after a few hundred turns: the turn fails with a 400 and the console says
@@ -65,12 +65,13 @@ sys.path.insert(0, str(REPO))
 from textual.message import Message  # noqa: E402
 
 from tests.app.console_host import console_for  # noqa: E402
+from vlmconsole.model.observation import Observation  # noqa: E402
 from vlmconsole.model.turn_record import TurnRecord  # noqa: E402
 from vlmconsole.settings import load_settings  # noqa: E402
 from vlmconsole.sim.config import SimConfig  # noqa: E402
 from vlmconsole.sim.sim_server import run_in_thread  # noqa: E402
 from vlmconsole.sources.endpoint import parse_endpoint  # noqa: E402
-from vlmconsole.sources.observer import Observation, Observer  # noqa: E402
+from vlmconsole.sources.observer import Observer  # noqa: E402
 from vlmconsole.sources.screenshots import synthetic_asset  # noqa: E402
 from vlmconsole.ui.app import VlmConsoleApp  # noqa: E402
 from vlmconsole.ui.messages import MetricsScraped  # noqa: E402
@@ -406,33 +407,38 @@ class MemoryRun:
 
     def sample(self, label: str) -> float:
         mb = rss_mb()
-        self.rss[label] = (mb, self.scraped.count, len(self.app.records))
+        self.rss[label] = (mb, self.scraped.count, len(self.app.console_screen.chat.records))
         return mb
 
     def _scraped_at_least(self, want: int) -> Callable[[], bool]:
         return lambda: self.scraped.count >= want
 
     def _recorded_at_least(self, want: int) -> Callable[[], bool]:
-        return lambda: len(self.app.records) >= want and not self.app.turn_busy
+        return lambda: (
+            len(self.app.console_screen.chat.records) >= want
+            and not self.app.console_screen.chat.turn_busy
+        )
 
     async def scrape(self, until_s: float) -> None:
         """Runs one scrape as the timer runs it (`_scrape_tick`) and waits until it is shown."""
         want = self.scraped.count + 1
-        self.app._scrape_tick()
+        self.app.console_screen._scrape_tick()
         await wait_until(self._scraped_at_least(want), until_s, step_s=0.001)
 
     async def turn(self, until_s: float) -> None:
         """Pushes a new screenshot and waits for its receipt; once the chat outgrew the
         context, starts a new conversation as the console tells a person to (`c`)."""
         self.seed += 1
-        want = len(self.app.records) + 1
+        want = len(self.app.console_screen.chat.records) + 1
         width, height = self.size
-        self.app._send(synthetic_asset(width, height, self.seed), TURN_TEXT, None)
-        if not self.app.turn_busy:
+        self.app.console_screen.chat._send(
+            synthetic_asset(width, height, self.seed), TURN_TEXT, None
+        )
+        if not self.app.console_screen.chat.turn_busy:
             raise RuntimeError("the console refused the turn")
         await wait_until(self._recorded_at_least(want), until_s)
-        if self.app.records[-1].context_full:
-            await self.app.action_new_conversation()
+        if self.app.console_screen.chat.records[-1].context_full:
+            await self.app.console_screen.action_new_conversation()
             self.new_conversations += 1
 
     async def scrapes(self, count: int, label: str, budget_s: float) -> int:
@@ -458,7 +464,7 @@ class MemoryRun:
         """Pushes up to `count` turns within `budget_s`, one scrape after each; returns how
         many turns were recorded."""
         start = last = time.monotonic()
-        start_records = len(self.app.records)
+        start_records = len(self.app.console_screen.chat.records)
         done = 0
         try:
             while done < count:
@@ -476,8 +482,10 @@ class MemoryRun:
         except Deadline:
             print(f"  {label}: the time budget ({budget_s:.0f} s) ran out after {done:,} turns")
             with contextlib.suppress(Deadline):  # let the turn in flight finish
-                await wait_until(lambda: not self.app.turn_busy, time.monotonic() + 60)
-            done = len(self.app.records) - start_records
+                await wait_until(
+                    lambda: not self.app.console_screen.chat.turn_busy, time.monotonic() + 60
+                )
+            done = len(self.app.console_screen.chat.records) - start_records
         return done
 
 
@@ -500,9 +508,11 @@ async def memory_growth(args: argparse.Namespace) -> Result:
         failed: list[TurnRecord] = []
         try:
             async with app.run_test(size=(160, 50), message_hook=scraped):
-                await wait_until(lambda: app.engine is not None, time.monotonic() + 30)
+                await wait_until(
+                    lambda: app.console_screen.chat.engine is not None, time.monotonic() + 30
+                )
                 if args.policy != "none":
-                    app.action_set_policy(args.policy)
+                    app.console_screen.action_set_policy(args.policy)
                 start = time.monotonic()
                 await run.scrapes(WARM_SCRAPES, "warm-up", 120.0)
                 await run.turns(WARM_TURNS, "warm-up", 120.0)
@@ -516,10 +526,11 @@ async def memory_growth(args: argparse.Namespace) -> Result:
                 turns = await run.turns(args.turns, "turns", args.turn_budget)
                 run.sample(f"after {turns:,} turns")
                 print(f"  {turns:,} turns took {time.monotonic() - start:.0f} s")
-                failed = [record for record in app.records if not record.ok]
+                failed = [record for record in app.console_screen.chat.records if not record.ok]
                 widgets = len(app.query("*"))
-                kept = len(app.history)
-                assets = len(app.engine._assets) if app.engine is not None else 0
+                kept = len(app.console_screen.history)
+                engine = app.console_screen.chat.engine
+                assets = len(getattr(engine, "_assets", ()))
         except Exception as error:  # reported: the console failed, not the benchmark
             print(f"  the console raised: {type(error).__name__}: {error}")
     shutil.rmtree(session_dir, ignore_errors=True)

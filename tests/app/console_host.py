@@ -9,14 +9,12 @@ from pathlib import Path
 from textual.pilot import Pilot
 
 from vlmconsole.model.container import ContainerInfo
-from vlmconsole.model.run_settings import RunSettings
+from vlmconsole.model.observation import Observation
 from vlmconsole.packaged import sample_screenshots
+from vlmconsole.sources.console_sources import MetricsFeed
 from vlmconsole.sources.endpoint import parse_endpoint
-from vlmconsole.sources.image_transport import make_transport
-from vlmconsole.sources.journal import Journal
-from vlmconsole.sources.observer import Observation, Observer
+from vlmconsole.sources.live_sources import LiveSources
 from vlmconsole.sources.source_errors import ServerUnreachable
-from vlmconsole.sources.turn_engine import RunConfig, TurnEngine
 from vlmconsole.ui.app import VlmConsoleApp
 from vlmconsole.ui.console_config import ConsoleConfig
 
@@ -26,7 +24,7 @@ ASSETS = sample_screenshots()
 def console_for(
     url: str,
     session_dir: Path,
-    observer: object | None = None,
+    observer: MetricsFeed | None = None,
     api_key: str | None = None,
     theme: str | None = None,
     images: Path | None = ASSETS,
@@ -34,7 +32,8 @@ def console_for(
     container: ContainerInfo | None = None,
     find_container: bool = False,
 ) -> VlmConsoleApp:
-    """Returns the console on `url`, as `attach` builds it (half-cell previews)."""
+    """Returns the console on `url`, as `attach` builds it (half-cell previews); a given
+    `observer` stands in for the server's /metrics."""
     from vlmconsole.settings import ApiKey
 
     endpoint = parse_endpoint(url)
@@ -43,27 +42,18 @@ def console_for(
         url=endpoint.base_url,
         session_dir=session_dir,
         scrape_interval_s=0.2,
-        images_dir=images,
         theme=theme,
         preview="halfcell",
         max_tokens=16,
         container=container,
         find_container=find_container,
     )
-
-    def make_engine(run: RunSettings) -> TurnEngine:
-        return TurnEngine(
-            endpoint,
-            key,
-            RunConfig("test", run.model, run.policy, run.max_tokens),
-            make_transport(run.transport, session_dir),
-            Journal(session_dir / "journal.jsonl"),
-        )
-
-    chosen = observer if observer is not None else Observer(endpoint, key, 2.0)
+    sources = LiveSources(endpoint, key, session_dir, "test", timeout_s=2.0, images_dir=images)
+    if observer is not None:
+        sources.metrics = observer  # type: ignore[assignment]
     if clock is None:
-        return VlmConsoleApp(config, chosen, make_engine)  # type: ignore[arg-type]
-    return VlmConsoleApp(config, chosen, make_engine, clock)  # type: ignore[arg-type]
+        return VlmConsoleApp(config, sources)
+    return VlmConsoleApp(config, sources, clock)
 
 
 async def until(pilot: Pilot[None], check: Callable[[], bool], timeout_s: float = 15) -> None:

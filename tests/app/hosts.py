@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from textual.app import App, ComposeResult
 from textual.binding import Binding
+from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from vlmconsole.model.run_settings import RunSettings
@@ -15,16 +16,51 @@ from vlmconsole.ui.themes import BUILTIN_THEMES, DEFAULT_THEME, load_themes
 MODELS = ("tiny-idefics3", "qwen2-vl-2b")
 
 
-class HostApp(App[None]):
-    """Registers the console's themes and palette; records every action it is asked to run."""
+class HostScreen(Screen[None]):
+    """The stand-in for the console screen: its keys, and its actions recorded."""
 
     BINDINGS = [
-        Binding("q", "quit", "Quit"),
+        Binding("q", "app.quit", "Quit"),
         Binding("question_mark", "help", "Help"),
         Binding("e", "export", "Export"),
         Binding("b", "toggle_breakdown", "TTFT breakdown", show=False),
         Binding("comma", "settings", "Settings"),
     ]
+
+    def __init__(self, host: HostApp) -> None:
+        super().__init__()
+        self.host = host
+
+    def compose(self) -> ComposeResult:
+        yield Static("host", id="host-body")
+        yield Footer()
+
+    def action_set_policy(self, policy: str) -> None:
+        self.host.calls.append(f"set_policy({policy!r})")
+
+    def action_set_transport(self, transport: str) -> None:
+        self.host.calls.append(f"set_transport({transport!r})")
+
+    def action_export(self) -> None:
+        self.host.calls.append("export()")
+
+    def action_toggle_breakdown(self) -> None:
+        self.host.calls.append("toggle_breakdown()")
+
+    def action_help(self) -> None:
+        self.host.calls.append("help()")
+        self.app.push_screen(HelpScreen())
+
+    def action_settings(self) -> None:
+        self.host.calls.append("settings()")
+        self.app.push_screen(
+            SettingsScreen(self.host.settings, MODELS), callback=self.host.settings_results.append
+        )
+
+
+class HostApp(App[None]):
+    """Registers the console's themes and palette; records every action it is asked to run."""
+
     COMMANDS = App.COMMANDS | {ConsoleCommands}
 
     def __init__(self, settings: RunSettings | None = None) -> None:
@@ -40,31 +76,8 @@ class HostApp(App[None]):
             self.register_theme(theme)
         self.theme = DEFAULT_THEME
 
-    def compose(self) -> ComposeResult:
-        yield Static("host", id="host-body")
-        yield Footer()
-
-    def action_set_policy(self, policy: str) -> None:
-        self.calls.append(f"set_policy({policy!r})")
-
-    def action_set_transport(self, transport: str) -> None:
-        self.calls.append(f"set_transport({transport!r})")
-
-    def action_export(self) -> None:
-        self.calls.append("export()")
-
-    def action_toggle_breakdown(self) -> None:
-        self.calls.append("toggle_breakdown()")
+    def get_default_screen(self) -> Screen[None]:
+        return HostScreen(self)
 
     def action_cycle_theme(self) -> None:
-        self.calls.append("cycle_theme()")
-
-    def action_help(self) -> None:
-        self.calls.append("help()")
-        self.push_screen(HelpScreen())
-
-    def action_settings(self) -> None:
-        self.calls.append("settings()")
-        self.push_screen(
-            SettingsScreen(self.settings, MODELS), callback=self.settings_results.append
-        )
+        self.calls.append("app.cycle_theme()")

@@ -12,12 +12,12 @@ import pytest
 from tests.app.console_host import ASSETS, ScriptedObserver, console_for, until
 from tests.support.fixtures import snapshot
 from vlmconsole.model.connection import Link
+from vlmconsole.model.observation import Observation
 from vlmconsole.model.run_settings import RunSettings
 from vlmconsole.model.server_info import ModelCard, ServerInfo
 from vlmconsole.sim.config import SimConfig
 from vlmconsole.sim.sim_server import SimServer, run_in_thread
-from vlmconsole.sources.observer import Observation
-from vlmconsole.sources.turn_engine import TurnEngine
+from vlmconsole.sources.console_sources import ChatEngine
 from vlmconsole.ui.app import VlmConsoleApp
 from vlmconsole.ui.screens.help_screen import HelpScreen
 from vlmconsole.ui.widgets.server_header import ServerHeader
@@ -48,20 +48,23 @@ def header_text(app: object) -> str:
 async def test_attach_shows_the_server_and_its_metrics(sim: SimServer, tmp_path: Path) -> None:
     app = console_for(sim.base_url, tmp_path)
     async with app.run_test(size=(160, 50)) as pilot:
-        await until(pilot, lambda: len(app.timeline.points) >= 3)
+        await until(pilot, lambda: len(app.console_screen.timeline.points) >= 3)
         text = header_text(app)
         assert "vLLM 0.32.0" in text and "vlmconsole-demo-vlm" in text and "live" in text
         panel = app.query_one(ServerPanel)
         assert panel.stats is not None and panel.stats.kv_capacity is not None
-        assert app.settings is not None and app.settings.model == "vlmconsole-demo-vlm"
+        assert (
+            app.console_screen.chat.settings is not None
+            and app.console_screen.chat.settings.model == "vlmconsole-demo-vlm"
+        )
 
 
 async def test_push_two_screenshots_and_read_their_receipts(sim: SimServer, tmp_path: Path) -> None:
     app = console_for(sim.base_url, tmp_path)
     async with app.run_test(size=(160, 50)) as pilot:
-        await until(pilot, lambda: app.engine is not None)
+        await until(pilot, lambda: app.console_screen.chat.engine is not None)
         await pilot.press("n")
-        await until(pilot, lambda: len(app.records) == 1)
+        await until(pilot, lambda: len(app.console_screen.chat.records) == 1)
         await pilot.press("n")
         await until(pilot, lambda: "turn 2" in receipt_of(app, 1))
         receipts = [receipt_of(app, 0), receipt_of(app, 1)]
@@ -78,12 +81,14 @@ async def test_push_by_path_with_words_then_export(sim: SimServer, tmp_path: Pat
     app = console_for(sim.base_url, tmp_path / "session", images=None)
     shot = ASSETS / "screen-03.png"
     async with app.run_test(size=(160, 50)) as pilot:
-        await until(pilot, lambda: app.engine is not None)
+        await until(pilot, lambda: app.console_screen.chat.engine is not None)
         await pilot.press("p")
         await pilot.press(*f"{shot} what is open?")
         await pilot.press("enter")
-        await until(pilot, lambda: len(app.records) == 1)
-        assert app.records[0].ok and app.records[0].new_images[0].label == str(shot)
+        await until(pilot, lambda: len(app.console_screen.chat.records) == 1)
+        assert app.console_screen.chat.records[0].ok and app.console_screen.chat.records[
+            0
+        ].new_images[0].label == str(shot)
         await pilot.press("escape", "e")
         await until(pilot, lambda: (tmp_path / "session" / "report.html").exists())
         assert (tmp_path / "session" / "turns.csv").read_text().count("\n") == 2
@@ -94,13 +99,13 @@ async def test_a_bad_screenshot_gets_a_failed_receipt(sim: SimServer, tmp_path: 
     bad.write_text("this is not an image")
     app = console_for(sim.base_url, tmp_path, images=None)
     async with app.run_test(size=(160, 50)) as pilot:
-        await until(pilot, lambda: app.engine is not None)
+        await until(pilot, lambda: app.console_screen.chat.engine is not None)
         await pilot.press("p", *str(bad), "enter")
         await until(pilot, lambda: "turn 1" in receipt_of(app, 0))
         receipt = receipt_of(app, 0)
         assert "✗ turn 1 failed" in receipt and "not an image" in receipt
         await pilot.press("escape", "n")  # no folder: says so, nothing breaks
-        assert len(app.records) == 1
+        assert len(app.console_screen.chat.records) == 1
 
 
 async def test_theme_switch_and_help(sim: SimServer, tmp_path: Path) -> None:
@@ -125,16 +130,16 @@ async def test_lost_server_is_shown_with_the_data_age_and_picked_up_again(tmp_pa
     now = [100.0]
     app = console_for("http://127.0.0.1:9", tmp_path, observer=observer, clock=lambda: now[0])
     async with app.run_test(size=(160, 50)) as pilot:
-        await until(pilot, lambda: app.connection.link is Link.LIVE)
+        await until(pilot, lambda: app.console_screen.connection.link is Link.LIVE)
         observer.down = True
         now[0] = 103.0
-        await until(pilot, lambda: app.connection.link is Link.LOST)
+        await until(pilot, lambda: app.console_screen.connection.link is Link.LOST)
         text = header_text(app)
         assert "connection lost" in text and "connection refused" in text and "old" in text
         assert app.query_one(ServerPanel).stats is not None, "what it had stays on screen"
         observer.down = False
         now[0] = 200.0  # past the backoff
-        await until(pilot, lambda: app.connection.link is Link.LIVE)
+        await until(pilot, lambda: app.console_screen.connection.link is Link.LIVE)
         assert "live" in header_text(app)
 
 
@@ -143,13 +148,25 @@ async def test_a_full_context_says_press_c_and_a_new_conversation_goes_on(tmp_pa
     with run_in_thread(SimConfig(speed=50, max_model_len=1800)) as small:
         app = console_for(small.base_url, tmp_path)
         async with app.run_test(size=(160, 50)) as pilot:
-            await until(pilot, lambda: app.engine is not None)
+            await until(pilot, lambda: app.console_screen.chat.engine is not None)
             await pilot.press("n")
-            await until(pilot, lambda: len(app.records) == 1 and not app.turn_busy)
-            assert app.records[0].ok, app.records[0].error
+            await until(
+                pilot,
+                lambda: (
+                    len(app.console_screen.chat.records) == 1
+                    and not app.console_screen.chat.turn_busy
+                ),
+            )
+            assert app.console_screen.chat.records[0].ok, app.console_screen.chat.records[0].error
             await pilot.press("n")
-            await until(pilot, lambda: len(app.records) == 2 and not app.turn_busy)
-            full = app.records[1]
+            await until(
+                pilot,
+                lambda: (
+                    len(app.console_screen.chat.records) == 2
+                    and not app.console_screen.chat.turn_busy
+                ),
+            )
+            full = app.console_screen.chat.records[1]
             assert not full.ok and full.context_full, full.error
             messages = [n.message for n in app._notifications]
             assert any("press c for a new conversation" in m for m in messages), messages
@@ -160,8 +177,14 @@ async def test_a_full_context_says_press_c_and_a_new_conversation_goes_on(tmp_pa
                 divider.first().render()
             )
             await pilot.press("n")
-            await until(pilot, lambda: len(app.records) == 3 and not app.turn_busy)
-            fresh = app.records[2]
+            await until(
+                pilot,
+                lambda: (
+                    len(app.console_screen.chat.records) == 3
+                    and not app.console_screen.chat.turn_busy
+                ),
+            )
+            fresh = app.console_screen.chat.records[2]
             assert fresh.ok and fresh.images_in_request == 1, fresh.error
             assert fresh.prompt_tokens is not None and fresh.prompt_tokens < 1_200
 
@@ -170,19 +193,25 @@ async def test_a_push_before_the_chat_client_is_built_goes_out_once_it_is(
     sim: SimServer, tmp_path: Path
 ) -> None:
     app = console_for(sim.base_url, tmp_path)
-    build = app.make_engine
+    sources = app.console_screen.sources
+    build = sources.chat_engine
 
-    def slow_build(run: RunSettings) -> TurnEngine:
+    def slow_build(run: RunSettings) -> ChatEngine:
         time.sleep(1.0)  # in the engine's thread, as importing the SDK takes time
         return build(run)
 
-    app.make_engine = slow_build
+    sources.chat_engine = slow_build  # type: ignore[method-assign]
     async with app.run_test(size=(160, 50)) as pilot:
-        await until(pilot, lambda: app.settings is not None)
-        assert app.engine is None, "the engine is still being built"
+        await until(pilot, lambda: app.console_screen.chat.settings is not None)
+        assert app.console_screen.chat.engine is None, "the engine is still being built"
         await pilot.press("n")
-        await until(pilot, lambda: len(app.records) == 1 and not app.turn_busy)
-        assert app.records[0].ok, app.records[0].error
+        await until(
+            pilot,
+            lambda: (
+                len(app.console_screen.chat.records) == 1 and not app.console_screen.chat.turn_busy
+            ),
+        )
+        assert app.console_screen.chat.records[0].ok, app.console_screen.chat.records[0].error
         assert "✓ turn 1" in receipt_of(app, 0)
 
 
@@ -198,12 +227,12 @@ async def test_each_finished_turn_gives_free_heap_pages_back(
     )
     app = console_for(sim.base_url, tmp_path)
     async with app.run_test(size=(160, 50)) as pilot:
-        await until(pilot, lambda: app.engine is not None)
+        await until(pilot, lambda: app.console_screen.chat.engine is not None)
         await pilot.press("n")
         await until(pilot, lambda: len(released) == 1)
         await pilot.press("n")
         await until(pilot, lambda: len(released) == 2)
-        assert len(app.records) == 2 and released == [True, True]
+        assert len(app.console_screen.chat.records) == 2 and released == [True, True]
 
 
 async def test_hostile_file_names_show_literally_in_the_chat(
@@ -219,17 +248,19 @@ async def test_hostile_file_names_show_literally_in_the_chat(
     (folder / f"{name}-2.png").write_text("not an image")
     app = console_for(sim.base_url, tmp_path / "session", images=folder)
     async with app.run_test(size=(160, 50)) as pilot:
-        await until(pilot, lambda: app.engine is not None)
+        await until(pilot, lambda: app.console_screen.chat.engine is not None)
         await pilot.press("n")
-        await until(pilot, lambda: len(app.records) == 1)
+        await until(pilot, lambda: len(app.console_screen.chat.records) == 1)
         await pilot.press("n")
-        await until(pilot, lambda: len(app.records) == 2)
+        await until(pilot, lambda: len(app.console_screen.chat.records) == 2)
         await pilot.pause(0.3)
         shown = "\n".join(screen_lines(app.screen))
         assert_no_escape(shown)
         assert "[bold]evil-2.png: not an" in shown, "markup in a name is shown as written"
-        assert all(r.new_images[0].label.endswith(".png") for r in app.records[:1])
-        assert not app.records[1].ok
+        assert all(
+            r.new_images[0].label.endswith(".png") for r in app.console_screen.chat.records[:1]
+        )
+        assert not app.console_screen.chat.records[1].ok
 
 
 @pytest.fixture()
@@ -252,16 +283,22 @@ async def test_x_cancels_the_turn_in_flight(stalling: Any, tmp_path: Path) -> No
 
     app = console_for(f"http://127.0.0.1:{stalling.port}", tmp_path)
     async with app.run_test(size=(160, 50)) as pilot:
-        await until(pilot, lambda: app.engine is not None)
+        await until(pilot, lambda: app.console_screen.chat.engine is not None)
         await pilot.press("n")
-        await until(pilot, lambda: app.engine is not None and app.engine.in_flight)
+        await until(
+            pilot,
+            lambda: (
+                app.console_screen.chat.engine is not None
+                and app.console_screen.chat.engine.in_flight
+            ),
+        )
         await pilot.pause(0.3)
         await pilot.press("x")
-        await until(pilot, lambda: len(app.records) == 1, timeout_s=5)
-        assert app.records[0].status == "cancelled"
+        await until(pilot, lambda: len(app.console_screen.chat.records) == 1, timeout_s=5)
+        assert app.console_screen.chat.records[0].status == "cancelled"
         assert "✗ turn 1 cancelled: cancelled by the user" in receipt_of(app, 0)
         assert read_journal(tmp_path / "journal.jsonl").records[-1].status == "cancelled"
-        assert not app.turn_busy, "the next push may go"
+        assert not app.console_screen.chat.turn_busy, "the next push may go"
 
 
 async def test_quitting_with_a_turn_in_flight_journals_it_as_abandoned(
@@ -271,9 +308,15 @@ async def test_quitting_with_a_turn_in_flight_journals_it_as_abandoned(
 
     app = console_for(f"http://127.0.0.1:{stalling.port}", tmp_path)
     async with app.run_test(size=(160, 50)) as pilot:
-        await until(pilot, lambda: app.engine is not None)
+        await until(pilot, lambda: app.console_screen.chat.engine is not None)
         await pilot.press("n")
-        await until(pilot, lambda: app.engine is not None and app.engine.in_flight)
+        await until(
+            pilot,
+            lambda: (
+                app.console_screen.chat.engine is not None
+                and app.console_screen.chat.engine.in_flight
+            ),
+        )
         await pilot.press("q")
     records = read_journal(tmp_path / "journal.jsonl").records
     assert [r.status for r in records] == ["abandoned"], records
@@ -311,14 +354,14 @@ async def test_a_server_that_answers_badly_is_named_and_the_chat_still_works(
     try:
         app = console_for(fake.base_url, tmp_path)
         async with app.run_test(size=(160, 50)) as pilot:
-            await until(pilot, lambda: app.connection.link is Link.BROKEN)
+            await until(pilot, lambda: app.console_screen.connection.link is Link.BROKEN)
             await until(pilot, lambda: "server answers, but: " in header_text(app))
             assert "connection lost" not in header_text(app)
             assert "not Prometheus" in header_text(app)
-            await until(pilot, lambda: app.engine is not None)
+            await until(pilot, lambda: app.console_screen.chat.engine is not None)
             await pilot.press("n")
-            await until(pilot, lambda: len(app.records) == 1)
-            assert app.records[0].ok, app.records[0].error
+            await until(pilot, lambda: len(app.console_screen.chat.records) == 1)
+            assert app.console_screen.chat.records[0].ok, app.console_screen.chat.records[0].error
     finally:
         await fake.stop()
 
@@ -380,10 +423,14 @@ async def test_a_key_pressed_too_early_says_why_and_is_dimmed(
     said: list[str] = []
     async with app.run_test(size=(160, 50)) as pilot:
         app.notify = lambda message, **_: said.append(str(message))  # type: ignore[method-assign]
-        await until(pilot, lambda: app.engine is not None)
-        assert app.check_action("cancel_turn", ()) is None, "dimmed: no turn in flight"
-        assert app.check_action("next_image", ()) is None, "dimmed: no --images folder"
-        assert app.check_action("export", ()) is True
+        await until(pilot, lambda: app.console_screen.chat.engine is not None)
+        assert app.console_screen.check_action("cancel_turn", ()) is None, (
+            "dimmed: no turn in flight"
+        )
+        assert app.console_screen.check_action("next_image", ()) is None, (
+            "dimmed: no --images folder"
+        )
+        assert app.console_screen.check_action("export", ()) is True
         await pilot.press("x", "n", "r")
         await pilot.pause()
         assert said == [

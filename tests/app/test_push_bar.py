@@ -82,14 +82,14 @@ async def test_tab_then_enter_pushes_a_name_with_spaces_and_keys_work_after(
 ) -> None:
     app = console_for(sim.base_url, tmp_path / "session", images=None)
     async with app.run_test(size=(160, 50)) as pilot:
-        await until(pilot, lambda: app.engine is not None)
+        await until(pilot, lambda: app.console_screen.chat.engine is not None)
         await pilot.press("p", *f"{shots}/na")
         bar = app.query_one(PushBar)
         await until(pilot, lambda: bool(bar._suggestion))
         await pilot.press("tab", "enter")
-        await until(pilot, lambda: len(app.records) == 1)
-        assert app.records[0].ok, app.records[0].error
-        assert app.records[0].new_images[0].label == str(shots / NAME)
+        await until(pilot, lambda: len(app.console_screen.chat.records) == 1)
+        assert app.console_screen.chat.records[0].ok, app.console_screen.chat.records[0].error
+        assert app.console_screen.chat.records[0].new_images[0].label == str(shots / NAME)
         assert app.focused is None, "the bar lets go after a push"
         await pilot.press("p")
         assert app.focused is bar and bar.value == "", "p opens the bar, it is not typed"

@@ -16,9 +16,9 @@ from textual.pilot import Pilot
 
 from tests.app.console_host import ASSETS, console_for, until
 from tests.support.fixtures import snapshot
+from vlmconsole.model.observation import Observation
 from vlmconsole.model.server_info import ModelCard, ServerInfo
 from vlmconsole.sources.journal import read_journal
-from vlmconsole.sources.observer import Observation
 from vlmconsole.sources.screenshots import preview_image, synthetic_asset
 from vlmconsole.ui.app import VlmConsoleApp
 from vlmconsole.ui.messages import TurnFinished, TurnStarted
@@ -62,7 +62,9 @@ def replay_turns(
     app: VlmConsoleApp, observer: ReplayObserver
 ) -> Callable[[Pilot[None]], Awaitable[None]]:
     async def run_before(pilot: Pilot[None]) -> None:
-        await until(pilot, lambda: observer.calls >= 3 and app.engine is not None)
+        await until(
+            pilot, lambda: observer.calls >= 3 and app.console_screen.chat.engine is not None
+        )
         for record in read_journal(JOURNAL).records:
             image = record.new_images[0]
             preview = preview_image(synthetic_asset(1280, 720, seed=record.turn))
@@ -76,7 +78,7 @@ def replay_turns(
                 )
             )
             app.post_message(TurnFinished(record))
-        await until(pilot, lambda: len(app.records) == 3)
+        await until(pilot, lambda: len(app.console_screen.chat.records) == 3)
         await pilot.pause()
 
     return run_before

@@ -26,10 +26,13 @@ async def test_console_attached_by_port_finds_its_container(
     app = console_for(vllm_container.base_url, tmp_path, images=None, find_container=True)
     async with app.run_test(size=(160, 50)) as pilot:
         header = app.query_one(ServerHeader)
-        assert app.container is None
+        assert app.console_screen.container is None
         await until(pilot, lambda: vllm_container.name in str(header.render()), 30)
         assert "vlmconsole-test/vllm-cpu:0.32.0" in str(header.render())
-        assert app.container is not None and app.container.name == vllm_container.name
+        assert (
+            app.console_screen.container is not None
+            and app.console_screen.container.name == vllm_container.name
+        )
 
 
 async def test_console_follows_the_container(vllm_container: VllmContainer, tmp_path: Path) -> None:
@@ -38,7 +41,7 @@ async def test_console_follows_the_container(vllm_container: VllmContainer, tmp_
     app = console_for(endpoint.base_url, tmp_path, images=None, container=container)
     async with app.run_test(size=(160, 50)) as pilot:
         header = app.query_one(ServerHeader)
-        await until(pilot, lambda: app.connection.link is Link.LIVE, 30)
+        await until(pilot, lambda: app.console_screen.connection.link is Link.LIVE, 30)
         text = str(header.render())
         assert (
             vllm_container.name in text
@@ -55,9 +58,9 @@ async def test_console_follows_the_container(vllm_container: VllmContainer, tmp_
         stopped_at = time.monotonic()
         await until(pilot, lambda: "exited" in str(header.render()), 10)
         assert time.monotonic() - stopped_at < 2.0, "the stop shows within two seconds"
-        await until(pilot, lambda: app.connection.link is Link.LOST, 10)
+        await until(pilot, lambda: app.console_screen.connection.link is Link.LOST, 10)
 
         docker("start", vllm_container.name)
         await until(pilot, lambda: "running" in str(header.render()), 10)
-        await until(pilot, lambda: app.connection.link is Link.LIVE, 180)
+        await until(pilot, lambda: app.console_screen.connection.link is Link.LIVE, 180)
         await until(pilot, lambda: len(logs.shown_lines()) > 0, 30)

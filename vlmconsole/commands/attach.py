@@ -8,7 +8,6 @@ import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from vlmconsole.commands.arg_types import positive_int, positive_seconds
 from vlmconsole.model.outside_text import error_line
@@ -78,14 +77,10 @@ def run_console(
 ) -> int:
     """Builds the console's sources and runs it; returns the exit code."""
     from vlmconsole.model.container import ContainerInfo
-    from vlmconsole.model.run_settings import RunSettings
     from vlmconsole.model.session import PolicyError, WindowPolicy
     from vlmconsole.settings import Settings
     from vlmconsole.sources.endpoint import Endpoint
-    from vlmconsole.sources.observer import Observer
-
-    if TYPE_CHECKING:
-        from vlmconsole.sources.turn_engine import TurnEngine
+    from vlmconsole.sources.live_sources import LiveSources
 
     assert isinstance(endpoint, Endpoint) and isinstance(settings, Settings)
     try:
@@ -104,35 +99,25 @@ def run_console(
         policy=policy,
         transport=args.transport,
         max_tokens=args.max_tokens,
-        images_dir=args.images,
         theme=args.theme,
         preview="none" if args.no_preview else "auto",
         container=container if isinstance(container, ContainerInfo) else None,
         find_container=find_container,
     )
-    run_id = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-
-    def make_engine(run: RunSettings) -> TurnEngine:
-        """Builds the engine (called in a thread once the metrics are on screen)."""
-        from vlmconsole.sources.image_transport import make_transport
-        from vlmconsole.sources.journal import JOURNAL_NAME, Journal
-        from vlmconsole.sources.turn_engine import RunConfig, TurnEngine
-
-        return TurnEngine(
-            endpoint,
-            settings.api_key,
-            RunConfig(run_id, run.model, run.policy, run.max_tokens),
-            make_transport(run.transport, session_dir),
-            Journal(session_dir / JOURNAL_NAME),
-        )
-
-    observer = Observer(endpoint, settings.api_key, settings.timeout_s)
+    sources = LiveSources(
+        endpoint,
+        settings.api_key,
+        session_dir,
+        run_id=datetime.now(UTC).strftime("%Y%m%dT%H%M%S"),
+        timeout_s=settings.timeout_s,
+        images_dir=args.images,
+    )
     from vlmconsole.ui.terminal_probe import choose_preview
 
     config = dataclasses.replace(config, preview=choose_preview(config.preview, os.environ))
     from vlmconsole.ui.app import VlmConsoleApp
 
-    app = VlmConsoleApp(config, observer, make_engine)
+    app = VlmConsoleApp(config, sources)
     app.run()
     if session_dir.exists():
         print(f"session kept in {session_dir}")

@@ -282,3 +282,20 @@ def match_containers(ref: str, containers: Sequence[ContainerInfo]) -> tuple[Con
     return tuple(
         c for c in containers if c.name.startswith(ref) or (is_hex and c.id.startswith(ref.lower()))
     )
+
+
+@dataclass(frozen=True, slots=True)
+class ContainerStatus:
+    """One check of the attached container: how it is now, and what happened to it."""
+
+    info: ContainerInfo | None
+    """The container as it is now; None when it is gone and nothing took its name."""
+    note: str | None = None
+    """What happened since the last check (restarted, exited, gone, Docker unreachable)."""
+
+    @property
+    def run_key(self) -> str | None:
+        """Names this run of the container: a new start means a new log to follow."""
+        if self.info is None or self.info.started_at is None:
+            return None
+        return self.info.started_at.isoformat()

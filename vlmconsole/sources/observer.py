@@ -5,35 +5,15 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
+from vlmconsole.model.observation import Observation
 from vlmconsole.model.server_info import ServerInfo
-from vlmconsole.model.snapshot import MetricsSnapshot
 from vlmconsole.settings import ApiKey
 from vlmconsole.sources.endpoint import Endpoint
 from vlmconsole.sources.metrics_scrape import MetricsSource
 from vlmconsole.sources.server_identity import ServerSource
-from vlmconsole.sources.source_errors import ServerUnreachable, SourceError
-
-
-@dataclass(frozen=True, slots=True)
-class Observation:
-    """What one tick saw: the server's identity and health, and its metrics."""
-
-    info: ServerInfo
-    snapshot: MetricsSnapshot
-
-
-class MetricsUnusable(SourceError):
-    """The server answered and said what it is, but its /metrics could not be used.
-
-    Carries the identity, so that the chat can go on without the metrics.
-    """
-
-    def __init__(self, info: ServerInfo, cause: SourceError) -> None:
-        super().__init__(str(cause))
-        self.info = info
-        self.cause = cause
+from vlmconsole.sources.source_errors import MetricsUnusable, ServerUnreachable, SourceError
 
 
 class Observer:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from vlmconsole.model.server_info import ServerInfo
+
 
 class SourceError(Exception):
     """Something outside the console went wrong; `str(error)` is one actionable line."""
@@ -49,3 +51,15 @@ class BadResponse(SourceError):
     def __init__(self, url: str, detail: str) -> None:
         super().__init__(f"unexpected answer from {url}: {detail}")
         self.url = url
+
+
+class MetricsUnusable(SourceError):
+    """The server answered and said what it is, but its /metrics could not be used.
+
+    Carries the identity, so that the chat can go on without the metrics.
+    """
+
+    def __init__(self, info: ServerInfo, cause: SourceError) -> None:
+        super().__init__(str(cause))
+        self.info = info
+        self.cause = cause

@@ -65,7 +65,7 @@ class ConsoleCommand:
     @property
     def action_name(self) -> str:
         """Returns the action's name without its arguments."""
-        return self.action.split("(", 1)[0]
+        return self.action.split("(", 1)[0].removeprefix("app.")
 
 
 CONSOLE_COMMANDS: tuple[ConsoleCommand, ...] = (
@@ -114,14 +114,15 @@ CONSOLE_COMMANDS: tuple[ConsoleCommand, ...] = (
                    "Show or hide the log's polling lines (GET /metrics, /health ...)",
                    "The server", "h", show=False),
     # The console
-    ConsoleCommand("cycle_theme", "theme", "Switch to the next colour theme", "The console", "t"),
-    ConsoleCommand("command_palette", "palette", "Find any command by typing a few letters",
+    ConsoleCommand("app.cycle_theme", "theme", "Switch to the next colour theme",
+                   "The console", "t"),
+    ConsoleCommand("app.command_palette", "palette", "Find any command by typing a few letters",
                    "The console", "ctrl+p", show=False, palette=False),
     ConsoleCommand("help", "help", "Every key, the command line and the palette",
                    "The console", "question_mark", key_display="?"),
     ConsoleCommand("leave_input", "leave input", "Leave the push bar: single keys work again",
                    "The console", "escape", show=False, palette=False),
-    ConsoleCommand("quit", "quit", "Quit (a turn in flight is journaled: abandoned)",
+    ConsoleCommand("app.quit", "quit", "Quit (a turn in flight is journaled: abandoned)",
                    "The console", "q", palette=False),
 )  # fmt: skip
 """Every console command; the footer shows those with a key, in this order."""
@@ -143,7 +144,7 @@ def console_bindings() -> list[Binding | tuple[str, str] | tuple[str, str, str]]
     ]
 
 
-FOOTER_FIRST: tuple[str, ...] = ("quit", "help")
+FOOTER_FIRST: tuple[str, ...] = ("app.quit", "help")
 
 
 def command_for(action_name: str) -> ConsoleCommand | None:

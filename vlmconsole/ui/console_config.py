@@ -1,32 +1,13 @@
-"""What `attach` and `demo` give the console: where, how often, the run's defaults, and
-the sources it reads (an observer, and a factory for the turn engine)."""
+"""What `attach` and `demo` give the console besides its sources: where, how often,
+and the run's defaults."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
 
 from vlmconsole.model.container import ContainerInfo
-from vlmconsole.model.run_settings import RunSettings
 from vlmconsole.model.session import WindowPolicy
-from vlmconsole.sources.observer import Observation
-
-if TYPE_CHECKING:
-    from vlmconsole.sources.turn_engine import TurnEngine
-
-
-class ObserverLike(Protocol):
-    """What the console needs from an observer (sources.observer.Observer, or a test's)."""
-
-    async def observe(self) -> Observation: ...
-
-    async def aclose(self) -> None: ...
-
-
-EngineFactory = Callable[[RunSettings], "TurnEngine"]
-"""Makes the turn engine once the model is known (sources, or a test's)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,8 +22,6 @@ class ConsoleConfig:
     policy: WindowPolicy = field(default_factory=WindowPolicy)
     transport: str = "base64"
     max_tokens: int = 64
-    images_dir: Path | None = None
-    """Where `n` takes the next screenshot from, and `w` watches."""
     theme: str | None = None
     preview: str = "auto"
     """Image previews: "auto" (resolved before the app runs: ui/terminal_probe.py),

@@ -6,16 +6,17 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from textual.message import Message
+from textual.worker import Worker
 
-from vlmconsole.model.container import ContainerInfo
+from vlmconsole.model.container import ContainerInfo, ContainerStatus
+from vlmconsole.model.observation import Observation
 from vlmconsole.model.server_info import ServerInfo
 from vlmconsole.model.turn_record import TurnRecord
-from vlmconsole.sources.observer import Observation
 
 if TYPE_CHECKING:
     from PIL.Image import Image as PILImage
 
-    from vlmconsole.sources.turn_engine import TurnEngine
+    from vlmconsole.sources.console_sources import ChatEngine
 
 
 @dataclass
@@ -71,26 +72,16 @@ class TurnStarted(Message):
 
 @dataclass
 class ContainerSeen(Message):
-    """A container check: the container as it is now (None when gone), and what happened."""
+    """A container check: the container as it is now and what happened to it."""
 
-    info: ContainerInfo | None
-    note: str | None
-
-
-@dataclass
-class LogLines(Message):
-    """New lines of the container's log."""
-
-    lines: list[str]
-    started_at: str | None
-    """Which run of the container they belong to."""
+    status: ContainerStatus
 
 
 @dataclass
 class EngineReady(Message):
     """The turn engine was built (off the event loop: it imports the openai SDK)."""
 
-    engine: TurnEngine
+    engine: ChatEngine
 
 
 @dataclass
@@ -98,3 +89,14 @@ class ContainerFound(Message):
     """The container behind the attached port, looked up after start-up (None: none)."""
 
     info: ContainerInfo | None
+
+
+class ReceiptShown(Message):
+    """A turn's receipt is on screen: its request and reply bodies are garbage now."""
+
+
+@dataclass
+class WorkerFailed(Message):
+    """A worker raised what it did not expect; the app puts it on screen."""
+
+    worker: Worker[object]

@@ -1,7 +1,8 @@
 """The console's commands in Textual's command palette (ctrl+p).
 
 The entries come from the one table of console commands (`console_commands.py`);
-each runs its app action by name, as its key does.
+each runs its action by name on the console screen (or the app: `app.quit`), as its
+key does.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ class ConsoleCommands(Provider):
                 yield Hit(
                     score,
                     matcher.highlight(command.palette_title),
-                    partial(self.app.run_action, command.action),
+                    partial(self.app.run_action, command.action, self.screen),
                     text=command.palette_title,
                     help=command.help,
                 )
@@ -35,7 +36,7 @@ class ConsoleCommands(Provider):
         for command in palette_commands():
             yield DiscoveryHit(
                 command.palette_title,
-                partial(self.app.run_action, command.action),
+                partial(self.app.run_action, command.action, self.screen),
                 text=command.palette_title,
                 help=command.help,
             )

@@ -1,19 +1,32 @@
-"""The container's log, followed live: filterable, with the lines that matter coloured."""
+"""The container's log, followed live: filterable, with the lines that matter coloured.
+
+The pane owns its stream: a thread worker reads the log and hands the lines over in
+batches (a chatty server writes hundreds of lines a second).
+"""
 
 from __future__ import annotations
 
 from collections import deque
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.timer import Timer
 from textual.widgets import Input, RichLog, Static
+from textual.worker import Worker, WorkerState, get_current_worker
 
+from vlmconsole.model.container import ContainerInfo
+from vlmconsole.sources.console_sources import ContainerWatch, LogStream, SourceError
+from vlmconsole.ui.messages import WorkerFailed
 from vlmconsole.views.log_lines import is_polling, log_kind, matches
 from vlmconsole.views.safe_text import plain
 
 KEEP_LINES = 5000
+LOG_TAIL = 200
+"""Lines of the log shown from before the pane opened."""
+BATCH_S = 0.1
+"""Lines read within this long reach the pane together."""
 
 
 class LogsPane(Vertical):
@@ -34,6 +47,12 @@ class LogsPane(Vertical):
 
     def __init__(self) -> None:
         super().__init__(id="logs")
+        self._stream: LogStream | None = None
+        self._arrived: deque[tuple[str | None, str]] = deque()
+        """Lines read by the worker thread, not yet shown: (run of the container, line)."""
+        self._flusher: Timer | None = None
+        self.following: str | None = None
+        """The run of the container whose log is followed (its start time)."""
         self._lines: deque[str] = deque(maxlen=KEEP_LINES)
         self._filter = ""
         self.show_polling = False
@@ -46,6 +65,51 @@ class LogsPane(Vertical):
         yield Static(self._note, id="logs-note", markup=False)
         yield Input(placeholder="filter the log (Enter)", id="logs-filter")
         yield RichLog(id="logs-log", max_lines=KEEP_LINES, wrap=False, markup=False)
+
+    def follow(self, watch: ContainerWatch, info: ContainerInfo, run_key: str | None) -> None:
+        """Follows the log of this run of the container, from its last LOG_TAIL lines."""
+        self.stop()  # one stream at a time
+        self.following = run_key
+        self.clear_lines()
+        if self._flusher is None:
+            self._flusher = self.set_interval(BATCH_S, self._flush)
+        self._read_log(watch, info, run_key)
+
+    def stop(self) -> None:
+        """Ends the log stream, so that its thread ends (the console can exit then)."""
+        stream, self._stream = self._stream, None
+        if stream is not None:
+            stream.close()
+
+    @work(thread=True, exclusive=True, group="logs", exit_on_error=False)
+    def _read_log(self, watch: ContainerWatch, info: ContainerInfo, run_key: str | None) -> None:
+        worker = get_current_worker()
+        try:
+            stream = self._stream = watch.follow_logs(info, LOG_TAIL)
+            if worker.is_cancelled:
+                stream.close()
+            for line in stream:
+                if worker.is_cancelled:
+                    stream.close()
+                    break
+                self._arrived.append((run_key, line))  # deque.append: safe across threads
+        except SourceError as error:
+            self._arrived.append((run_key, f"(the log stopped: {error})"))
+
+    def _flush(self) -> None:
+        """Shows the lines that arrived since the last flush, all at once."""
+        lines: list[str] = []
+        while self._arrived:
+            run_key, line = self._arrived.popleft()
+            if run_key == self.following:
+                lines.append(line)
+        if lines:
+            self.add_lines(lines)
+
+    @on(Worker.StateChanged)
+    def _worker_changed(self, event: Worker.StateChanged) -> None:
+        if event.state is WorkerState.ERROR:
+            self.app.post_message(WorkerFailed(event.worker))
 
     def set_note(self, text: str) -> None:
         """Shows where the lines come from (or why there are none)."""
