@@ -9,14 +9,41 @@ from __future__ import annotations
 import argparse
 import math
 import string
-from typing import NoReturn
+from typing import Any, NoReturn
 
 MAX_IMAGE_SIDE = 16384
 """The largest synthetic screenshot side (vLLM's processors refuse far less)."""
 
 
+class SettingsHelpFormatter(argparse.HelpFormatter):
+    """Help in which a setting's `%(default)s` is the schema's default (vlmconsole/settings.py).
+
+    A setting's flag has no argparse default (None: not given, so the file and the
+    environment count). The schema is read only when help is shown: building the
+    parser, as every command does, stays light.
+    """
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help
+        if text and action.default is None and "%(default)s" in text:
+            from vlmconsole.settings import default_for_flag
+
+            shown = default_for_flag(action.option_strings)
+            if shown is not None:
+                text = text.replace("%(default)s", shown.replace("%", "%%"))
+        return text
+
+
 class OneLineParser(argparse.ArgumentParser):
-    """An argument parser whose errors are one line on stderr and exit code 2, no usage block."""
+    """An argument parser whose errors are one line on stderr and exit code 2, no usage block.
+
+    Its help shows settings' defaults from the schema (`SettingsHelpFormatter`); the
+    parsers of subcommands are OneLineParsers too.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", SettingsHelpFormatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         """Prints `PROG: MESSAGE (see PROG --help)` and exits with 2."""

@@ -5,12 +5,15 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 from vlmconsole.commands.arg_types import positive_int, positive_seconds
-from vlmconsole.model.outside_text import error_line
+from vlmconsole.commands.settings_flags import add_connection_arguments
+
+TRANSPORTS = ("base64", "url", "file")
+PREVIEWS = ("auto", "tgp", "sixel", "halfcell", "none")
+"""The closed sets of settings.Transport and settings.Preview (a test keeps them the same)."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -22,24 +25,40 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def add_console_arguments(parser: argparse.ArgumentParser) -> None:
-    """Adds the console's options."""
-    parser.add_argument("--images", type=Path, metavar="DIR", help="screenshots for n and w")
-    parser.add_argument("--policy", default="none", help="window policy: none, slide:N, chunk:N")
-    parser.add_argument("--transport", default="base64", choices=("base64", "url", "file"))
+    """Adds the console's options: each a setting, its default in the schema (settings.py)."""
     parser.add_argument(
-        "--max-tokens", type=positive_int, default=64, help="reply length (default 64)"
+        "--images", type=Path, metavar="DIR", help="screenshots for n and w (default %(default)s)"
     )
-    parser.add_argument("--model", help="model to chat with (default: the server's first)")
-    parser.add_argument("--theme", help="vlm-dark, vlm-light, vlm-contrast, or one of yours")
     parser.add_argument(
-        "--interval", type=positive_seconds, metavar="S", help="seconds between scrapes"
+        "--policy", help="window policy: none, slide:N, chunk:N (default %(default)s)"
     )
-    parser.add_argument("--session-dir", type=Path, metavar="DIR", help="journal and exports")
-    parser.add_argument("--no-preview", action="store_true", help="no image previews")
-    parser.add_argument("--api-key", help="bearer token (default: VLLM_API_KEY, OPENAI_API_KEY)")
     parser.add_argument(
-        "--timeout", type=positive_seconds, metavar="S", help="seconds per HTTP answer"
+        "--transport", choices=TRANSPORTS, help="image transport (default %(default)s)"
     )
+    parser.add_argument(
+        "--max-tokens", type=positive_int, help="reply length (default %(default)s)"
+    )
+    parser.add_argument("--model", help="model to chat with (default: %(default)s)")
+    parser.add_argument(
+        "--theme", help="vlm-dark, vlm-light, vlm-contrast, or one of yours (default %(default)s)"
+    )
+    parser.add_argument(
+        "--interval",
+        type=positive_seconds,
+        metavar="S",
+        help="seconds between scrapes (default %(default)s)",
+    )
+    parser.add_argument(
+        "--session-dir", type=Path, metavar="DIR", help="journal and exports (default %(default)s)"
+    )
+    parser.add_argument("--preview", choices=PREVIEWS, help="image previews (default %(default)s)")
+    parser.add_argument(
+        "--no-preview", dest="preview", action="store_const", const="none", help="--preview none"
+    )
+    parser.add_argument(
+        "--text", help="words sent with a screenshot pushed without words (default: %(default)s)"
+    )
+    add_connection_arguments(parser)
 
 
 def default_session_dir(env: dict[str, str] | None = None) -> Path:
@@ -52,57 +71,50 @@ def default_session_dir(env: dict[str, str] | None = None) -> Path:
 
 def run(args: argparse.Namespace) -> int:
     """Runs `attach`; returns the exit code."""
-    from vlmconsole.settings import SettingsError, load_settings
+    from vlmconsole.commands.settings_flags import print_error
+    from vlmconsole.settings import SettingsError, flags_from, load_settings
     from vlmconsole.sources.docker_source import resolve_target
     from vlmconsole.sources.source_errors import SourceError
 
     try:
-        settings = load_settings(
-            api_key=args.api_key, timeout_s=args.timeout, scrape_interval_s=args.interval
-        )
+        settings = load_settings(flags_from(args))
         # the container behind an address is looked up once the console is up
         endpoint, container = resolve_target(args.server, behind=False)
     except (SettingsError, SourceError) as error:
-        print(error_line(error), file=sys.stderr)
+        print_error(error)
         return 2
-    return run_console(args, endpoint, settings, container, find_container=container is None)
+    return run_console(endpoint, settings, container, find_container=container is None)
 
 
 def run_console(
-    args: argparse.Namespace,
     endpoint: object,
     settings: object,
     container: object = None,
     find_container: bool = False,
 ) -> int:
-    """Builds the console's sources and runs it; returns the exit code."""
+    """Builds the console's sources from the settings and runs it; returns the exit code."""
     from vlmconsole.model.container import ContainerInfo
-    from vlmconsole.model.session import PolicyError, WindowPolicy
     from vlmconsole.settings import Settings
     from vlmconsole.sources.endpoint import Endpoint
     from vlmconsole.sources.live_sources import LiveSources
 
     assert isinstance(endpoint, Endpoint) and isinstance(settings, Settings)
-    try:
-        policy = WindowPolicy.parse(args.policy)
-    except PolicyError as error:
-        print(error_line(error), file=sys.stderr)
-        return 2
-    session_dir: Path = args.session_dir or default_session_dir()
+    session_dir: Path = settings.session_dir or default_session_dir()
     from vlmconsole.ui.console_config import ConsoleConfig
 
     config = ConsoleConfig(
         url=endpoint.base_url,
         session_dir=session_dir,
         scrape_interval_s=settings.scrape_interval_s,
-        model=args.model,
-        policy=policy,
-        transport=args.transport,
-        max_tokens=args.max_tokens,
-        theme=args.theme,
-        preview="none" if args.no_preview else "auto",
+        model=settings.model,
+        policy=settings.policy,
+        transport=settings.transport,
+        max_tokens=settings.max_tokens,
+        theme=settings.theme,
+        preview=settings.preview,
         container=container if isinstance(container, ContainerInfo) else None,
         find_container=find_container,
+        text=settings.text,
     )
     sources = LiveSources(
         endpoint,
@@ -110,7 +122,7 @@ def run_console(
         session_dir,
         run_id=datetime.now(UTC).strftime("%Y%m%dT%H%M%S"),
         timeout_s=settings.timeout_s,
-        images_dir=args.images,
+        images_dir=settings.images_dir,
     )
     from vlmconsole.ui.terminal_probe import choose_preview
 

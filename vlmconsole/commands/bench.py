@@ -20,6 +20,7 @@ from vlmconsole.commands.arg_types import (
     positive_seconds,
     turn_text,
 )
+from vlmconsole.commands.settings_flags import add_connection_arguments
 from vlmconsole.model.outside_text import error_line
 
 EXIT_OK, EXIT_TURNS_FAILED, EXIT_UNUSABLE = 0, 1, 2
@@ -72,14 +73,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="S",
         help="fail a turn after S seconds with no data (default 120)",
     )
-    parser.add_argument("--api-key", help="bearer token (default: VLLM_API_KEY, OPENAI_API_KEY)")
-    parser.add_argument(
-        "--timeout", type=positive_seconds, metavar="S", help="seconds per HTTP answer"
-    )
+    add_connection_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
     """Runs `bench`; returns the exit code."""
+    from vlmconsole.commands.settings_flags import print_error
     from vlmconsole.model.session import PolicyError
     from vlmconsole.settings import SettingsError, load_settings
     from vlmconsole.sources.bench_runner import DEFAULT_TEXT, BenchPlan, policies_from
@@ -88,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
     from vlmconsole.sources.source_errors import SourceError
 
     try:
-        settings = load_settings(api_key=args.api_key, timeout_s=args.timeout)
+        settings = load_settings({"api_key": args.api_key, "timeout_s": args.timeout})
         endpoint = parse_endpoint(args.server)
         policies = policies_from(args.policy)
         images = tuple(images_in(args.images)) if args.images else ()
@@ -99,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
         if turns < 1 or args.max_tokens < 1:
             raise ValueError("--turns and --max-tokens must be 1 or more")
     except (SettingsError, SourceError, PolicyError, ValueError) as error:
-        print(error_line(error), file=sys.stderr)
+        print_error(error)
         return EXIT_UNUSABLE
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     plan = BenchPlan(

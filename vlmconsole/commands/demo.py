@@ -24,17 +24,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Starts the demo server on 127.0.0.1, attaches the console to it; returns the exit code."""
     from vlmconsole.commands.attach import run_console
+    from vlmconsole.commands.settings_flags import print_error
     from vlmconsole.packaged import sample_screenshots
-    from vlmconsole.settings import load_settings
+    from vlmconsole.settings import SettingsError, flags_from, load_settings
     from vlmconsole.sim.config import SimConfig
     from vlmconsole.sim.sim_server import run_in_thread
     from vlmconsole.sources.endpoint import parse_endpoint
 
-    if args.images is None:
-        args.images = sample_screenshots()
+    try:  # before the server starts: a bad setting starts nothing
+        settings = load_settings(flags_from(args))
+    except SettingsError as error:
+        print_error(error)
+        return 2
+    if settings.images_dir is None:
+        settings = settings.model_copy(update={"images_dir": sample_screenshots()})
     config = SimConfig(speed=args.speed, background_load=args.load)
     with run_in_thread(config, port=args.port) as server:
-        settings = load_settings(
-            api_key=None, timeout_s=args.timeout, scrape_interval_s=args.interval
-        )
-        return run_console(args, parse_endpoint(server.base_url), settings)
+        return run_console(parse_endpoint(server.base_url), settings)

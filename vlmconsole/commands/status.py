@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from vlmconsole.commands.arg_types import non_negative_seconds, positive_int, positive_seconds
+from vlmconsole.commands.settings_flags import add_connection_arguments
 from vlmconsole.model.outside_text import error_line
 
 EXIT_HEALTHY, EXIT_UNHEALTHY, EXIT_UNUSABLE = 0, 1, 2
@@ -34,10 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--count", type=positive_int, metavar="N", help="with --watch: stop after N"
     )
     parser.add_argument("--json", action="store_true", help="JSON (one object a line)")
-    parser.add_argument("--api-key", help="bearer token (default: VLLM_API_KEY, OPENAI_API_KEY)")
-    parser.add_argument(
-        "--timeout", type=positive_seconds, metavar="S", help="seconds per HTTP answer"
-    )
+    add_connection_arguments(parser)
     parser.add_argument(
         "--sample",
         type=non_negative_seconds,
@@ -62,15 +60,16 @@ class _Frame:
 
 def run(args: argparse.Namespace) -> int:
     """Runs `status`; returns the exit code."""
+    from vlmconsole.commands.settings_flags import print_error
     from vlmconsole.settings import SettingsError, load_settings
     from vlmconsole.sources.endpoint import parse_endpoint
     from vlmconsole.sources.source_errors import EndpointError
 
     try:
-        settings = load_settings(api_key=args.api_key, timeout_s=args.timeout)
+        settings = load_settings({"api_key": args.api_key, "timeout_s": args.timeout})
         endpoint = parse_endpoint(args.server)
     except (SettingsError, EndpointError) as error:
-        print(error_line(error), file=sys.stderr)
+        print_error(error)
         return EXIT_UNUSABLE
     if args.watch is not None and args.watch <= 0:
         print("vlmconsole: --watch needs a number of seconds above 0", file=sys.stderr)

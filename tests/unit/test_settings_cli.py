@@ -1,0 +1,114 @@
+"""Settings on the command line: flags that leave room for the file, help with the schema's
+defaults, and a bad file that ends a command with one line a problem and exit code 2."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import get_args
+
+import pytest
+
+from tests.unit.test_settings import env_with, write_file
+from vlmconsole.cli import build_parser
+from vlmconsole.commands.attach import PREVIEWS, TRANSPORTS
+from vlmconsole.commands.settings_flags import KEY_HELP
+from vlmconsole.model.session import WindowPolicy
+from vlmconsole.settings import (
+    KEY_VARIABLES,
+    KEYS,
+    Preview,
+    Transport,
+    flag_of,
+    flags_from,
+    load_settings,
+)
+
+
+@pytest.mark.parametrize("command", [["attach", ":8000"], ["demo"]])
+def test_setting_flags_default_to_none_so_the_file_and_env_count(
+    tmp_path: Path, command: list[str]
+) -> None:
+    args = build_parser().parse_args(command)
+    assert flags_from(args) == dict.fromkeys(KEYS)
+    write_file(tmp_path, 'preview = "sixel"\nmax_tokens = 5\n')
+    settings = load_settings(flags_from(args), env_with(tmp_path))
+    assert (settings.preview, settings.max_tokens) == ("sixel", 5)
+
+
+def test_flags_on_the_command_line_reach_the_settings(tmp_path: Path) -> None:
+    argv = ["attach", ":8000", "--no-preview", "--max-tokens", "9", "--policy", "slide:2"]
+    argv += ["--images", str(tmp_path), "--text", "hi", "--interval", "3", "--timeout", "4"]
+    write_file(tmp_path, 'preview = "sixel"\nmax_tokens = 5\n')
+    settings = load_settings(flags_from(build_parser().parse_args(argv)), env_with(tmp_path))
+    assert (settings.preview, settings.max_tokens, settings.text) == ("none", 9, "hi")
+    assert (settings.scrape_interval_s, settings.timeout_s) == (3.0, 4.0)
+    assert settings.policy == WindowPolicy("slide", 2) and settings.images_dir == tmp_path
+    assert settings.source_of("preview") == "--preview" == flag_of("preview")
+
+
+def test_help_shows_the_schemas_defaults(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["attach", "--help"])
+    shown = " ".join(capsys.readouterr().out.split())
+    for text in ("reply length (default 64)", "seconds between scrapes (default 1)"):
+        assert text in shown
+    assert "seconds per HTTP answer (default 5)" in shown
+    assert "image previews (default auto)" in shown
+    assert "(default: the server's first)" in shown and "(default: What changed on" in shown
+    assert "None" not in shown
+
+
+def cli_env(tmp_path: Path, config: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VLMCONSOLE_")}
+    for name in ("VLLM_API_KEY", "OPENAI_API_KEY"):
+        env.pop(name, None)
+    env.update(
+        HOME=str(tmp_path),
+        XDG_CONFIG_HOME=str(tmp_path / "config"),
+        XDG_DATA_HOME=str(tmp_path / "data"),
+        VLMCONSOLE_CONFIG=str(config),
+        VLMCONSOLE_MAX_TOKEN="8",
+    )
+    return env
+
+
+@pytest.mark.parametrize("command", [["attach", "127.0.0.1:9"], ["demo"], ["status", ":9"]])
+def test_the_cli_prints_each_problem_on_a_line_and_exits_2(
+    tmp_path: Path, command: list[str]
+) -> None:
+    config = write_file(
+        tmp_path, 'scrape_intervall_s = 2\ntimeout_s = 0\napi_key = ["sk-secret"]\n'
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "vlmconsole", *command],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=cli_env(tmp_path, config),
+        cwd=tmp_path,
+    )
+    assert done.returncode == 2, done.stderr
+    assert done.stdout == "" and "Traceback" not in done.stderr
+    assert done.stderr.splitlines() == [
+        f"vlmconsole: unknown setting 'scrape_intervall_s' in {config}: "
+        "did you mean 'scrape_interval_s'?",
+        f"vlmconsole: timeout_s in {config}: must be more than 0, not 0",
+        f"vlmconsole: api_key in {config}: must be a non-empty string (the value is not shown)",
+        "vlmconsole: unknown setting 'VLMCONSOLE_MAX_TOKEN' in the environment: "
+        "did you mean 'VLMCONSOLE_MAX_TOKENS'?",
+    ]
+    assert not (tmp_path / "data").exists(), "no session folder was made"
+
+
+def test_the_flags_closed_sets_and_key_variables_are_the_schemas() -> None:
+    assert TRANSPORTS == get_args(Transport) and PREVIEWS == get_args(Preview)
+    assert all(name in KEY_HELP for name in KEY_VARIABLES)
+
+
+def test_building_the_parser_does_not_load_the_schema() -> None:
+    code = "import sys, vlmconsole.cli as c; c.build_parser(); sys.exit('pydantic' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60)
+    assert done.returncode == 0, "vlmconsole --help would import pydantic"
