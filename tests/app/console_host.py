@@ -55,7 +55,7 @@ def console_for(
         return TurnEngine(
             endpoint,
             key,
-            RunConfig("test", run.model, run.policy, run.max_tokens),
+            RunConfig("test", run),
             make_transport(run.transport, session_dir),
             Journal(session_dir / "journal.jsonl"),
         )

@@ -121,7 +121,7 @@ def run_console(
         return TurnEngine(
             endpoint,
             settings.api_key,
-            RunConfig(run_id, run.model, run.policy, run.max_tokens),
+            RunConfig(run_id, run),
             make_transport(run.transport, session_dir),
             Journal(session_dir / JOURNAL_NAME),
         )
