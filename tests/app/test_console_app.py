@@ -11,6 +11,7 @@ import pytest
 
 from tests.app.console_host import ASSETS, ScriptedObserver, console_for, until
 from tests.support.fixtures import snapshot
+from vlmconsole.model.chart_points import chart_points
 from vlmconsole.model.connection import Link
 from vlmconsole.model.observation import Observation
 from vlmconsole.model.run_settings import RunSettings
@@ -22,7 +23,7 @@ from vlmconsole.ui.app import VlmConsoleApp
 from vlmconsole.ui.screens.help_screen import HelpScreen
 from vlmconsole.ui.widgets.server_header import ServerHeader
 from vlmconsole.ui.widgets.server_panel import ServerPanel
-from vlmconsole.ui.widgets.trend_chart import TrendChart, chart_points
+from vlmconsole.ui.widgets.trend_chart import TrendChart
 from vlmconsole.ui.widgets.turn_view import TurnView
 
 

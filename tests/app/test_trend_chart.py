@@ -14,7 +14,7 @@ from tests.app.widget_hosts import (
     screen_text,
 )
 from vlmconsole.model.turn_record import TurnRecord
-from vlmconsole.model.turn_timing import ServerView
+from vlmconsole.model.turn_timing import ServerTiming
 from vlmconsole.ui.widgets.trend_chart import (
     CLIENT_LABEL,
     PLACEHOLDER,
@@ -33,7 +33,7 @@ def turn(
     status: str = "ok",
 ) -> TurnRecord:
     """Returns a turn at `prompt` tokens of context."""
-    server = None if server_ttft is None else ServerView(server_ttft, 0.01, None, None, "test")
+    server = None if server_ttft is None else ServerTiming(server_ttft, 0.01, None, None, "test")
     return TurnRecord(
         run_id="r",
         policy="none",
@@ -127,7 +127,7 @@ async def test_decode_prefers_the_servers_rate() -> None:
         app.widget.records = records
         await pilot.pause()
         assert list(lines(app.widget.decode_plot)["server/client tok/s"].y) == [55.0, 30.0]
-        assert SERVER_LABEL not in lines(app.widget.ttft_plot), "no server view, no line"
+        assert SERVER_LABEL not in lines(app.widget.ttft_plot), "no server timing, no line"
 
 
 async def test_colours_follow_the_theme() -> None:

@@ -15,7 +15,7 @@ import pytest
 from tests.support.cli import program, user_env, vlmconsole, workdir
 from tests.support.fault_proxy import FaultProxy
 from tests.support.real_vllm import RealVllmServer
-from vlmconsole.model.session import WindowPolicy
+from vlmconsole.model.run_settings import RunSettings
 from vlmconsole.model.turn_record import TurnRecord
 from vlmconsole.settings import ApiKey
 from vlmconsole.sources.endpoint import parse_endpoint
@@ -133,7 +133,7 @@ async def engine(vllm_server: RealVllmServer, tmp_path: Path) -> AsyncIterator[T
     made = TurnEngine(
         parse_endpoint(vllm_server.base_url),
         ApiKey(vllm_server.api_key or ""),
-        RunConfig("faults", vllm_server.model, WindowPolicy(), max_tokens=48),
+        RunConfig("faults", RunSettings(vllm_server.model, max_tokens=48)),
         DataUrlTransport(),
         Journal(tmp_path / "journal.jsonl"),
         stall_timeout_s=120.0,
@@ -183,7 +183,7 @@ async def send_through(
     made = TurnEngine(
         parse_endpoint(f":{proxy.port}"),
         ApiKey(server.api_key or ""),
-        RunConfig("faulty", server.model, WindowPolicy(), max_tokens=200, server_view=False),
+        RunConfig("faulty", RunSettings(server.model, max_tokens=200), scrape_around_turns=False),
         DataUrlTransport(),
         Journal(tmp_path / "journal.jsonl"),
         stall_timeout_s=stall_timeout_s,

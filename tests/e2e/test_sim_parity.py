@@ -27,6 +27,7 @@ from tests.support.parity import (
     within,
 )
 from tests.support.real_vllm import RealVllmServer
+from vlmconsole.model.run_settings import RunSettings
 from vlmconsole.model.session import WindowPolicy
 from vlmconsole.model.snapshot import MetricsSnapshot
 from vlmconsole.settings import ApiKey
@@ -88,9 +89,7 @@ async def drive(name: str, base_url: str, key: str, model: str, journal_path: Pa
                 ApiKey(key),
                 RunConfig(
                     f"parity-{name}-{policy}",
-                    model,
-                    WindowPolicy.parse(policy),
-                    max_tokens=MAX_TOKENS,
+                    RunSettings(model, WindowPolicy.parse(policy), max_tokens=MAX_TOKENS),
                 ),
                 DataUrlTransport(),
                 journal,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from vlmconsole.model.turn_record import ImageInfo, TurnRecord
-from vlmconsole.model.turn_timing import ServerView, TtftBreakdown
+from vlmconsole.model.turn_timing import ServerTiming, TtftBreakdown
 
 SHA_A = "a" * 64
 SHA_B = "b" * 64
@@ -83,7 +83,7 @@ def session() -> list[TurnRecord]:
             new_tokens=1000,
             completion_tokens=24,
             new_image_tokens=1700,
-            server=ServerView(0.6, 0.05, 0.35, 1.2, "histogram deltas"),
+            server=ServerTiming(0.6, 0.05, 0.35, 1.2, "histogram deltas"),
             breakdown=BREAKDOWN,
         ),
         failed_turn("r1", "none", 3, "server closed the stream"),

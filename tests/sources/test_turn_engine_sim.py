@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.fault_proxy import FaultProxy
+from vlmconsole.model.run_settings import RunSettings
 from vlmconsole.model.session import WindowPolicy
 from vlmconsole.model.turn_record import TurnRecord
 from vlmconsole.settings import ApiKey
@@ -24,6 +25,7 @@ from vlmconsole.sources.screenshots import synthetic_asset
 from vlmconsole.sources.turn_engine import RunConfig, TurnEngine
 
 KEY = "sim-key"
+MODEL = "vlmconsole-demo-vlm"
 
 
 @pytest.fixture(scope="module")
@@ -38,14 +40,12 @@ def make_engine(
     policy: str = "none",
     key: str = KEY,
     max_tokens: int = 8,
-    server_view: bool = True,
+    scrape_around_turns: bool = True,
 ) -> TurnEngine:
     config = RunConfig(
         f"run-{policy}",
-        "vlmconsole-demo-vlm",
-        WindowPolicy.parse(policy),
-        max_tokens=max_tokens,
-        server_view=server_view,
+        RunSettings(MODEL, WindowPolicy.parse(policy), max_tokens=max_tokens),
+        scrape_around_turns=scrape_around_turns,
     )
     journal = Journal(tmp_path / "journal.jsonl")
     return TurnEngine(parse_endpoint(url), ApiKey(key), config, DataUrlTransport(), journal, 10)
@@ -100,15 +100,27 @@ async def test_url_transport_reaches_the_server(sim: SimServer, tmp_path: Path) 
     made = TurnEngine(
         parse_endpoint(sim.base_url),
         ApiKey(KEY),
-        RunConfig("url", "vlmconsole-demo-vlm", WindowPolicy(), max_tokens=4),
+        RunConfig("url", RunSettings(MODEL, transport="url", max_tokens=4)),
         LoopbackUrlTransport(),
         Journal(tmp_path / "j.jsonl"),
     )
     await made.start()
     record = await made.send("via url", [synthetic_asset(1280, 720, 400)])
+    await made.swap_transport(DataUrlTransport())
+    inline = await made.send("inline now", [synthetic_asset(1280, 720, 401)])
     await made.aclose()
     assert record.ok, record.error
     assert record.request_bytes is not None and record.request_bytes < 2000
+    assert record.transport == "url" and inline.transport == "base64"
+    assert inline.ok and made.config.settings.transport == "base64"
+
+
+def test_a_transport_other_than_the_run_settings_name_is_refused(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "j.jsonl")
+    config = RunConfig("mixed", RunSettings(MODEL))
+    with pytest.raises(ValueError, match="settings say transport 'base64'"):
+        TurnEngine(parse_endpoint(":8000"), None, config, LoopbackUrlTransport(), journal)
+    journal.close()
 
 
 async def test_wrong_key_fails_the_turn_with_a_401_line(sim: SimServer, tmp_path: Path) -> None:
@@ -139,7 +151,7 @@ async def test_unknown_model_is_named(sim: SimServer, tmp_path: Path) -> None:
     made = TurnEngine(
         parse_endpoint(sim.base_url),
         ApiKey(KEY),
-        RunConfig("m", "no-such-model", WindowPolicy()),
+        RunConfig("m", RunSettings("no-such-model")),
         DataUrlTransport(),
         Journal(tmp_path / "j.jsonl"),
     )
@@ -152,7 +164,7 @@ async def test_unknown_model_is_named(sim: SimServer, tmp_path: Path) -> None:
 async def test_server_dying_mid_answer_keeps_what_came(sim: SimServer, tmp_path: Path) -> None:
     proxy = FaultProxy(target_port=int(sim.base_url.rsplit(":", 1)[1]), cut_after_bytes=1200)
     await proxy.start()
-    made = make_engine(f":{proxy.port}", tmp_path, max_tokens=64, server_view=False)
+    made = make_engine(f":{proxy.port}", tmp_path, max_tokens=64, scrape_around_turns=False)
     await made.start()
     record = await made.send("long answer please", [])
     await made.aclose()
@@ -167,7 +179,7 @@ def stalling_engine(
     return TurnEngine(
         parse_endpoint(f":{proxy.port}"),
         ApiKey(KEY),
-        RunConfig("gone", "vlmconsole-demo-vlm", WindowPolicy(), max_tokens=64, server_view=False),
+        RunConfig("gone", RunSettings(MODEL, max_tokens=64), scrape_around_turns=False),
         DataUrlTransport(),
         Journal(tmp_path / "j.jsonl"),
         stall_timeout_s=stall_timeout_s,

@@ -1,4 +1,4 @@
-"""Loads the /metrics fixtures in tests/fixtures/metrics."""
+"""Loads the fixtures in tests/fixtures: /metrics pages and a real journal."""
 
 from __future__ import annotations
 
@@ -8,8 +8,12 @@ from typing import Any
 
 from vlmconsole.model.rates import MetricsHistory
 from vlmconsole.model.snapshot import MetricsSnapshot, parse_metrics
+from vlmconsole.model.turn_record import TurnRecord, from_json
 
-METRICS_DIR = Path(__file__).resolve().parents[1] / "fixtures" / "metrics"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
+METRICS_DIR = FIXTURES / "metrics"
+REAL_JOURNAL = FIXTURES / "journal-real-vllm.jsonl"
+"""Three turns a bench journaled against the real vLLM CPU test server (see its README)."""
 
 
 def metrics_page(name: str) -> str:
@@ -34,3 +38,9 @@ def capture_log() -> dict[str, Any]:
     """Returns what scripts/capture_metrics.py sent while capturing the real pages."""
     loaded: dict[str, Any] = json.loads((METRICS_DIR / "capture-log.json").read_text())
     return loaded
+
+
+def real_journal() -> list[TurnRecord]:
+    """Returns the records of the real vLLM journal, in order."""
+    lines = REAL_JOURNAL.read_text(encoding="utf-8").split("\n")
+    return [from_json(json.loads(line)) for line in lines if line.strip()]

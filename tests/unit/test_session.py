@@ -10,6 +10,7 @@ from vlmconsole.model.session import (
     Session,
     UserTurn,
     WindowPolicy,
+    chat_payload,
     images_sent,
     images_still_sent,
     next_messages,
@@ -112,3 +113,26 @@ def test_images_let_go_of_leave_their_messages_but_not_the_words() -> None:
     assert [i for m in kept for i in m.image_ids] == ["img3", "img4"]
     assert [m.text for m in kept] == [m.text for m in messages]
     assert without_images(messages, {f"img{n}" for n in range(1, 5)}) == messages
+
+
+def test_the_payload_puts_words_before_images_and_each_image_as_its_url() -> None:
+    session = Session("system words").with_exchange(turn(1), "reply 1")
+    messages = next_messages(session, UserTurn("", (ImageRef("img2", "shot2.png"),)))
+    urls = {"img1": "data:image/png;base64,AAA", "img2": "http://127.0.0.1:9/x/img2.png"}
+    assert chat_payload(messages, urls) == [
+        {"role": "system", "content": "system words"},
+        {
+            "role": "user",
+            "content": [
+                {"type": "text", "text": "screen 1"},
+                {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAA"}},
+            ],
+        },
+        {"role": "assistant", "content": "reply 1"},
+        {
+            "role": "user",
+            "content": [
+                {"type": "image_url", "image_url": {"url": "http://127.0.0.1:9/x/img2.png"}}
+            ],
+        },
+    ]

@@ -94,6 +94,16 @@ def test_a_page_that_is_not_prometheus_text_is_refused(body: str) -> None:
         parse_metrics(body, 0.0)
 
 
+def test_a_histogram_count_that_is_not_a_number_is_a_damaged_page() -> None:
+    page = metrics_page("vllm-0.32.0-after")
+    line = next(
+        x for x in page.split("\n") if x.startswith("vllm:e2e_request_latency_seconds_count")
+    )
+    damaged = page.replace(line, f"{line.rsplit(' ', 1)[0]} NaN")
+    with pytest.raises(NotPrometheusText, match="e2e has a count that is not a number"):
+        parse_metrics(damaged, 0.0)
+
+
 @pytest.mark.parametrize(
     "body",
     [

@@ -1,4 +1,4 @@
-"""Per-turn measurements: TTFT, decode rate, ITL, TPOT, the server's view, the breakdown."""
+"""Per-turn measurements: TTFT, decode rate, ITL, TPOT, the server's timing, the breakdown."""
 
 from __future__ import annotations
 
@@ -7,15 +7,15 @@ import pytest
 from vlmconsole.model.turn_record import ImageInfo, TurnRecord, from_json, to_json
 from vlmconsole.model.turn_timing import (
     HistogramSums,
-    ServerView,
+    ServerTiming,
     StreamTimes,
     Usage,
     breakdown,
     decode_rate,
     itl_s,
     new_image_tokens,
-    server_view_from_request_metrics,
-    server_view_from_sums,
+    server_timing_from_request_metrics,
+    server_timing_from_sums,
     tpot_s,
     ttft_s,
 )
@@ -56,13 +56,13 @@ def sums(
     return HistogramSums(requests, ttft, queue, prefill, 0.5, prompt)
 
 
-def test_server_view_from_histogram_deltas_and_the_breakdown_adds_up() -> None:
+def test_server_timing_from_histogram_deltas_and_the_breakdown_adds_up() -> None:
     before = sums(4, 2.0, 0.01, 1.0, 4000)
     after = sums(5, 2.67, 0.01, 1.31, 4893)
-    view, note = server_view_from_sums(before, after, prompt_tokens=893, in_flight_before=0)
-    assert note is None and view is not None
-    assert view.ttft_s == pytest.approx(0.67) and view.prefill_s == pytest.approx(0.31)
-    parts = breakdown(0.70, view)
+    timing, note = server_timing_from_sums(before, after, prompt_tokens=893, in_flight_before=0)
+    assert note is None and timing is not None
+    assert timing.ttft_s == pytest.approx(0.67) and timing.prefill_s == pytest.approx(0.31)
+    parts = breakdown(0.70, timing)
     assert parts is not None
     assert parts.client_transport_s == pytest.approx(0.03)
     assert parts.preprocessing_s == pytest.approx(0.36)
@@ -81,18 +81,18 @@ def test_server_view_from_histogram_deltas_and_the_breakdown_adds_up() -> None:
 def test_interference_is_named_instead_of_wrong_numbers(
     after_requests: float, prompt: float, in_flight: float, says: str
 ) -> None:
-    view, note = server_view_from_sums(
+    timing, note = server_timing_from_sums(
         sums(4, 2.0, 0.0, 1.0, 4000), sums(after_requests, 2.5, 0.0, 1.2, prompt), 893, in_flight
     )
-    assert view is None and note is not None and says in note
+    assert timing is None and note is not None and says in note
 
 
-def test_per_request_metrics_view() -> None:
-    view = server_view_from_request_metrics(
+def test_per_request_metrics_timing() -> None:
+    timing = server_timing_from_request_metrics(
         {"time_to_first_token_ms": 868.7, "generation_time_ms": 36.6, "queue_time_ms": 0.25}
     )
-    assert view == ServerView(0.8687, 0.00025, None, 0.0366, "per-request metrics")
-    assert server_view_from_request_metrics({"queue_time_ms": 1}) is None
+    assert timing == ServerTiming(0.8687, 0.00025, None, 0.0366, "per-request metrics")
+    assert server_timing_from_request_metrics({"queue_time_ms": 1}) is None
 
 
 def test_new_image_tokens_from_the_request_total() -> None:
@@ -114,8 +114,8 @@ def test_record_round_trips_through_json_and_keeps_unknown_keys() -> None:
         transport="base64",
         new_images=(ImageInfo("shot.png", "ab" * 32, 1280, 720, 12345, 863),),
         ttft_s=0.7,
-        server=ServerView(0.67, 0.0, 0.31, 0.1, "histogram deltas"),
-        breakdown=breakdown(0.7, ServerView(0.67, 0.0, 0.31, 0.1, "histogram deltas")),
+        server=ServerTiming(0.67, 0.0, 0.31, 0.1, "histogram deltas"),
+        breakdown=breakdown(0.7, ServerTiming(0.67, 0.0, 0.31, 0.1, "histogram deltas")),
         decode_tok_s=float("inf"),
     )
     data = to_json(record)

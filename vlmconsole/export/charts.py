@@ -9,7 +9,7 @@ skipped; a chart with no point says so.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from xml.etree import ElementTree
 
@@ -17,9 +17,9 @@ import pygal
 from pygal.style import Style
 
 from vlmconsole.export.safe import strip_control
-from vlmconsole.export.summary import Run, decode_rate_tok_s
+from vlmconsole.export.summary import Run
 from vlmconsole.model.axis import Axis, axis_for, nice_axis
-from vlmconsole.model.turn_record import TurnRecord
+from vlmconsole.model.chart_points import chart_points
 
 Point = tuple[float, float]
 X_TICKS = 10
@@ -111,30 +111,23 @@ def render_xy(
     return svg
 
 
-def _points(
-    run: Run, x: Callable[[TurnRecord], float | None], y: Callable[[TurnRecord], float | None]
-) -> list[Point]:
-    """Returns the (x, y) of the run's finished turns that have both, in turn order."""
-    found: list[Point] = []
-    for record in run.records:
-        x_value, y_value = x(record), y(record)
-        if record.ok and x_value is not None and y_value is not None:
-            found.append((float(x_value), float(y_value)))
-    return found
-
-
-def _context(record: TurnRecord) -> float | None:
-    return None if record.prompt_tokens is None else float(record.prompt_tokens)
+def _cached_fractions(run: Run) -> list[Point]:
+    """Returns (turn, cached fraction) of the run's finished turns that report one."""
+    return [
+        (float(record.turn), record.cached_fraction)
+        for record in run.records
+        if record.ok and record.cached_fraction is not None
+    ]
 
 
 def report_charts(runs: Sequence[Run], labels: dict[str, str]) -> list[Chart]:
-    """Returns the three report charts: TTFT and decode rate against context, cache by turn."""
+    """Returns the three report charts: TTFT and decode rate against context, cache by turn.
 
-    def series(
-        x: Callable[[TurnRecord], float | None], y: Callable[[TurnRecord], float | None]
-    ) -> list[tuple[str, list[Point]]]:
-        return [(labels[run.run_id], _points(run, x, y)) for run in runs]
-
+    TTFT and decode rate are the console's trend points (`model.chart_points`), one
+    line a run.
+    """
+    trends = [(labels[run.run_id], chart_points(run.records)) for run in runs]
+    cache = [(labels[run.run_id], _cached_fractions(run)) for run in runs]
     context = "context tokens (prompt_tokens)"
     return [
         Chart(
@@ -145,7 +138,7 @@ def report_charts(runs: Sequence[Run], labels: dict[str, str]) -> list[Chart]:
                 "TTFT against context",
                 context,
                 "TTFT (s)",
-                series(_context, lambda r: r.ttft_s),
+                [(label, points.client_ttft) for label, points in trends],
             ),
         ),
         Chart(
@@ -156,7 +149,7 @@ def report_charts(runs: Sequence[Run], labels: dict[str, str]) -> list[Chart]:
                 "Decode rate against context",
                 context,
                 "decode rate (tok/s)",
-                series(_context, decode_rate_tok_s),
+                [(label, points.decode) for label, points in trends],
             ),
         ),
         Chart(
@@ -167,7 +160,7 @@ def report_charts(runs: Sequence[Run], labels: dict[str, str]) -> list[Chart]:
                 "Cached fraction by turn",
                 "turn",
                 "cached fraction (0..1)",
-                series(lambda r: float(r.turn), lambda r: r.cached_fraction),
+                cache,
                 y_range=(0.0, 1.0),
             ),
         ),

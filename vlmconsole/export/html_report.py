@@ -15,14 +15,8 @@ from vlmconsole.export.charts import report_charts
 from vlmconsole.export.files import write_text_file
 from vlmconsole.export.report_css import REPORT_CSS
 from vlmconsole.export.safe import excerpt, safe_meta, strip_control
-from vlmconsole.export.summary import (
-    Run,
-    decode_rate_tok_s,
-    group_runs,
-    run_labels,
-    summarize,
-)
-from vlmconsole.model.turn_record import TurnRecord
+from vlmconsole.export.summary import Run, group_runs, run_labels, summarize
+from vlmconsole.model.turn_record import TurnRecord, decode_rate_tok_s
 
 REPLY_EXCERPT_CHARS = 80
 BREAKDOWN_PARTS = ("client + transport", "server preprocessing", "queue", "prefill")

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from statistics import fmean
 
-from vlmconsole.model.turn_record import TurnRecord
+from vlmconsole.model.turn_record import TurnRecord, decode_rate_tok_s
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,13 +36,6 @@ class RunSummary:
     mean_cached_fraction: float | None
     mean_decode_tok_s: float | None
     image_tokens_per_image: float | None
-
-
-def decode_rate_tok_s(record: TurnRecord) -> float | None:
-    """Returns the server's decode rate when it reported one, else the client's."""
-    if record.server_decode_tok_s is not None:
-        return record.server_decode_tok_s
-    return record.decode_tok_s
 
 
 def group_runs(records: Sequence[TurnRecord]) -> list[Run]:

@@ -16,7 +16,9 @@ Policies:
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 DEFAULT_SYSTEM_PROMPT = (
     "You are looking at a sequence of screenshots from one screen. "
@@ -165,3 +167,25 @@ def without_images(messages: list[Message], held: set[str]) -> list[Message]:
         else Message(m.role, m.text, tuple(i for i in m.image_ids if i in held))
         for m in messages
     ]
+
+
+def chat_payload(
+    messages: Sequence[Message], image_urls: Mapping[str, str]
+) -> list[dict[str, Any]]:
+    """Returns the messages in the chat API's form, each image as its URL in `image_urls`.
+
+    A message without images is plain text; one with images is a list of parts:
+    its words first, then its images in order.
+    """
+    payload: list[dict[str, Any]] = []
+    for message in messages:
+        if not message.image_ids:
+            payload.append({"role": message.role, "content": message.text})
+            continue
+        parts: list[dict[str, Any]] = []
+        if message.text:
+            parts.append({"type": "text", "text": message.text})
+        for image_id in message.image_ids:
+            parts.append({"type": "image_url", "image_url": {"url": image_urls[image_id]}})
+        payload.append({"role": message.role, "content": parts})
+    return payload

@@ -199,7 +199,7 @@ def _checked(key: str, parts: _HistogramParts) -> Histogram:
     if not buckets or buckets[-1][0] != math.inf:
         raise NotPrometheusText(f"damaged page: histogram {key} has no +Inf bucket")
     counts = [count for _, count in buckets]
-    if not all(math.isfinite(count) and count >= 0 for count in counts):
+    if not all(math.isfinite(count) and count >= 0 for count in (*counts, parts.count)):
         raise NotPrometheusText(f"damaged page: histogram {key} has a count that is not a number")
     if any(later < earlier for earlier, later in zip(counts, counts[1:], strict=False)):
         raise NotPrometheusText(f"damaged page: histogram {key}'s buckets are not cumulative")

@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from vlmconsole.model.turn_timing import ServerView, TtftBreakdown
+from vlmconsole.model.turn_timing import ServerTiming, TtftBreakdown
 
 RECORD_VERSION = 1
 
@@ -75,9 +75,9 @@ class TurnRecord:
     """Tokens this turn's own images added."""
     image_tokens_source: str | None = None
     """"server" (vLLM's multimodal_tokens) or "derived (prompt growth)"."""
-    server: ServerView | None = None
+    server: ServerTiming | None = None
     server_note: str | None = None
-    """Why the server's view is missing, when it is."""
+    """Why the server's timing is missing, when it is."""
     breakdown: TtftBreakdown | None = None
     reply: str = ""
     """The assistant's words (for a failed turn, what was received before it failed)."""
@@ -103,6 +103,13 @@ class TurnRecord:
         return self.cached_tokens / self.prompt_tokens
 
 
+def decode_rate_tok_s(record: TurnRecord) -> float | None:
+    """Returns the server's decode rate when it reported one, else the client's."""
+    if record.server_decode_tok_s is not None:
+        return record.server_decode_tok_s
+    return record.decode_tok_s
+
+
 def _finite(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return None
@@ -126,7 +133,7 @@ def from_json(data: dict[str, Any]) -> TurnRecord:
     extra = {k: v for k, v in data.items() if k not in names}
     known["new_images"] = tuple(ImageInfo(**image) for image in known.get("new_images", ()))
     if known.get("server") is not None:
-        known["server"] = ServerView(**known["server"])
+        known["server"] = ServerTiming(**known["server"])
     if known.get("breakdown") is not None:
         known["breakdown"] = TtftBreakdown(**known["breakdown"])
     known["extra"] = {**known.get("extra", {}), **extra}

@@ -6,7 +6,7 @@ Definitions (as GuideLLM and AIPerf measure; see ../shared/DESIGN.md):
 - Decode rate: (completion_tokens - 1) / (last content chunk - first), tokens
   from usage, never from chunk counts; not measured below 2 tokens.
 - ITL: (last - first) / (tokens - 1). TPOT: (e2e - TTFT) / (tokens - 1).
-- The server's view of a turn comes from vLLM's per-request metrics when the
+- The server's timing of a turn comes from vLLM's per-request metrics when the
   response carries them, else from the deltas of its histogram `_sum`s across
   the turn, valid only when this was the only request in flight.
 """
@@ -56,7 +56,7 @@ class Usage:
 
 
 @dataclass(frozen=True, slots=True)
-class ServerView:
+class ServerTiming:
     """The server's own account of one request, in seconds."""
 
     ttft_s: float
@@ -120,8 +120,8 @@ def tpot_s(times: StreamTimes, completion_tokens: int) -> float | None:
     return (times.done_at_s - times.sent_at_s - first) / (completion_tokens - 1)
 
 
-def breakdown(client_ttft_s: float, server: ServerView) -> TtftBreakdown | None:
-    """Returns where the client's TTFT went, or None when the server's view lacks prefill."""
+def breakdown(client_ttft_s: float, server: ServerTiming) -> TtftBreakdown | None:
+    """Returns where the client's TTFT went, or None when the server's timing lacks prefill."""
     if server.prefill_s is None:
         return None
     return TtftBreakdown(
@@ -177,10 +177,10 @@ def in_flight(snapshot: MetricsSnapshot) -> float:
     )
 
 
-def server_view_from_sums(
+def server_timing_from_sums(
     before: HistogramSums, after: HistogramSums, prompt_tokens: int, in_flight_before: float
-) -> tuple[ServerView | None, str | None]:
-    """Returns the server's view of one request from histogram deltas, or why not.
+) -> tuple[ServerTiming | None, str | None]:
+    """Returns the server's timing of one request from histogram deltas, or why not.
 
     Valid only when nothing else ran: nothing in flight before, exactly one
     request finished in between, and the prompt tokens counted are ours.
@@ -197,7 +197,7 @@ def server_view_from_sums(
         return None if a is None or b is None else b - a
 
     return (
-        ServerView(
+        ServerTiming(
             ttft_s=after.ttft_s - before.ttft_s,
             queue_s=delta(before.queue_s, after.queue_s) or 0.0,
             prefill_s=delta(before.prefill_s, after.prefill_s),
@@ -208,8 +208,8 @@ def server_view_from_sums(
     )
 
 
-def server_view_from_request_metrics(metrics: Mapping[str, object]) -> ServerView | None:
-    """Returns the view vLLM's --enable-per-request-metrics gives, or None if incomplete."""
+def server_timing_from_request_metrics(metrics: Mapping[str, object]) -> ServerTiming | None:
+    """Returns the timing vLLM's --enable-per-request-metrics gives, or None if incomplete."""
 
     def seconds(key: str) -> float | None:
         value = metrics.get(key)
@@ -218,7 +218,7 @@ def server_view_from_request_metrics(metrics: Mapping[str, object]) -> ServerVie
     ttft = seconds("time_to_first_token_ms")
     if ttft is None:
         return None
-    return ServerView(
+    return ServerTiming(
         ttft_s=ttft,
         queue_s=seconds("queue_time_ms") or 0.0,
         prefill_s=None,

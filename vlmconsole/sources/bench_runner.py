@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from vlmconsole.model.run_settings import RunSettings
 from vlmconsole.model.server_info import ServerInfo
 from vlmconsole.model.session import WindowPolicy
 from vlmconsole.model.turn_record import TurnRecord
@@ -55,7 +56,8 @@ class BenchPlan:
     max_side: int | None = None
     stall_timeout_s: float = 120.0
     timeout_s: float = 5.0
-    server_view: bool = True
+    scrape_around_turns: bool = True
+    """Scrape /metrics around each turn for the server's own timing of it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,13 +95,13 @@ async def prepare(plan: BenchPlan) -> BenchStart:
     """Returns the server's identity and the model to use; raises SourceError if unusable.
 
     The same checks as `status`: a server whose /metrics is missing or is not vLLM's
-    is refused here, before any file is made (the turns' server view needs it).
+    is refused here, before any file is made (the turns' server timing needs it).
     """
     source = ServerSource(plan.endpoint, plan.api_key, plan.timeout_s)
     metrics = MetricsSource(plan.endpoint, plan.api_key, plan.timeout_s)
     try:
         info = await source.info()
-        if plan.server_view:
+        if plan.scrape_around_turns:
             await metrics.scrape()
     finally:
         await source.aclose()
@@ -131,10 +133,8 @@ async def run_bench(
             salt = start.seed + index
             config = RunConfig(
                 run_id=f"{stamp}-{index + 1}-{policy}",
-                model=start.model,
-                policy=policy,
-                max_tokens=plan.max_tokens,
-                server_view=plan.server_view,
+                settings=RunSettings(start.model, policy, plan.transport, plan.max_tokens),
+                scrape_around_turns=plan.scrape_around_turns,
             )
             transport = make_transport(plan.transport, plan.out_dir)
             engine = TurnEngine(

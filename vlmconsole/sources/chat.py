@@ -10,7 +10,6 @@ import asyncio
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, cast
 
 import httpx
@@ -18,6 +17,7 @@ import openai
 from openai import AsyncOpenAI
 from openai.types.chat import ChatCompletionMessageParam
 
+from vlmconsole.model.turn_measurement import ChatOutcome
 from vlmconsole.model.turn_timing import StreamTimes, Usage
 from vlmconsole.settings import ApiKey
 from vlmconsole.sources.endpoint import Endpoint
@@ -35,20 +35,16 @@ except ImportError:  # pragma: no cover - older openai on plain httpx
     _TIMEOUTS = (httpx.TimeoutException,)
 _FAILURES: tuple[type[Exception], ...] = (openai.OpenAIError, *_TRANSPORT_ERRORS)
 
+LOST_THE_SERVER = "lost the server"
+"""How a turn's error starts when the connection to the server failed."""
+CLOSED_MID_ANSWER = "the server closed the connection mid-answer"
+"""How it starts when that happened after the answer had started."""
 
-@dataclass(frozen=True, slots=True)
-class ChatOutcome:
-    """What one streamed request gave: timings, usage, words, or why it failed."""
 
-    times: StreamTimes
-    usage: Usage | None
-    reply: str
-    request_bytes: int | None
-    request_metrics: dict[str, Any] | None
-    """vLLM's per-request `metrics` object (--enable-per-request-metrics), when sent."""
-    error: str | None = None
-    ended_as: str | None = None
-    """Set when the turn was ended before its answer (failed, cancelled, abandoned)."""
+def server_lost(outcome: ChatOutcome) -> bool:
+    """Returns True when the turn failed because the connection to the server went."""
+    error = outcome.error or ""
+    return LOST_THE_SERVER in error or CLOSED_MID_ANSWER in error
 
 
 def timeout_message(error: BaseException, stall_timeout_s: float) -> str:
@@ -88,7 +84,7 @@ def _error_message(error: Exception, had_key: bool, stall_timeout_s: float) -> s
             detail = str(cause).strip() or type(cause).__name__
         if detail in ("", "Connection error."):
             detail = "the connection dropped"
-        return f"lost the server: {detail}"
+        return f"{LOST_THE_SERVER}: {detail}"
     return f"{type(error).__name__}: {error}"
 
 
@@ -210,8 +206,8 @@ class ChatSource:
             error = timeout_message(timed_out, self.stall_timeout_s)
         except _FAILURES as failure:
             error = _error_message(failure, self._had_key, self.stall_timeout_s)
-            if reply and "lost the server" in error:
-                error = f"the server closed the connection mid-answer ({error})"
+            if reply and LOST_THE_SERVER in error:
+                error = f"{CLOSED_MID_ANSWER} ({error})"
         if error is None and usage is None:
             error = "the stream ended without usage: is this a vLLM server?"
         times = StreamTimes(sent, first, last, self._clock(), chunks)

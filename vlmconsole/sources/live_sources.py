@@ -49,7 +49,7 @@ class LiveSources:
         return TurnEngine(
             self.endpoint,
             self.api_key,
-            RunConfig(self.run_id, run.model, run.policy, run.max_tokens),
+            RunConfig(self.run_id, run),
             self.transport(run.transport),
             journal,
         )

@@ -2,17 +2,23 @@
 
 A vLLM killed mid-answer can leave the turn's connection open (its engine process
 holds the sockets), so the stream would only fail after the whole stall timeout.
-The turn engine asks this probe about once a second while it waits; a refused
+The turn engine has this probe watch each turn in flight (`gone_during`): a refused
 connection, or several probes in a row that get no answer, mean the server is gone.
 """
 
 from __future__ import annotations
+
+import asyncio
+from asyncio import FIRST_COMPLETED
+from typing import Any
 
 from vlmconsole.settings import ApiKey
 from vlmconsole.sources.endpoint import Endpoint
 from vlmconsole.sources.server_identity import ServerSource
 from vlmconsole.sources.source_errors import ServerUnreachable, SourceError
 
+PROBE_EVERY_S = 0.5
+"""Seconds between liveness probes while a turn is in flight."""
 PROBE_TIMEOUT_S = 2.0
 """How long one probe waits for /health: the API server answers it at once, even busy."""
 MISSES_BEFORE_GONE = 3
@@ -56,4 +62,29 @@ class LivenessProbe:
         except SourceError:
             pass  # it answered, with something odd: still there
         self._misses = 0
+        return None
+
+    async def gone_during(self, task: asyncio.Future[Any]) -> str | None:
+        """Waits for `task` (a turn's stream), probing the server every PROBE_EVERY_S.
+
+        Returns why the server counts as gone, with `task` still running, or None once
+        `task` is done. Earlier misses are forgotten first.
+        """
+        self.reset()
+        while not task.done():
+            finished, _ = await asyncio.wait({task}, timeout=PROBE_EVERY_S)
+            if finished:
+                return None
+            probe = asyncio.create_task(self.gone())
+            try:
+                either: set[asyncio.Future[Any]] = {task, probe}
+                first, _ = await asyncio.wait(either, return_when=FIRST_COMPLETED)
+            finally:
+                if not probe.done():
+                    probe.cancel()
+            if task in first:
+                return None
+            reason = probe.result()
+            if reason is not None:
+                return reason
         return None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from rich.text import Text
 from textual import events
@@ -18,6 +17,7 @@ from textual_plot import HiResMode, PlotWidget
 from textual_plot.axis_formatter import AxisFormatter
 
 from vlmconsole.model.axis import axis_for, nice_axis, tick_labels
+from vlmconsole.model.chart_points import ChartPoints, Points, chart_points
 from vlmconsole.model.trend import fit
 from vlmconsole.model.turn_record import TurnRecord
 
@@ -44,48 +44,6 @@ COLOUR_FALLBACKS = {
 CLIENT_LABEL = "client"
 SERVER_LABEL = "server"
 FIT_LABEL = "fit"
-
-Points = list[tuple[float, float]]
-
-
-@dataclass(frozen=True, slots=True)
-class ChartPoints:
-    """What the two plots draw, each list of (x, y) sorted by context."""
-
-    client_ttft: Points
-    server_ttft: Points
-    decode: Points
-    decode_source: str
-    """Whose decode rates: `server`, `client` or `server/client` (the server's when it has one)."""
-
-    @property
-    def empty(self) -> bool:
-        """Returns True when neither plot has a point."""
-        return not (self.client_ttft or self.server_ttft or self.decode)
-
-
-def chart_points(records: Sequence[TurnRecord]) -> ChartPoints:
-    """Returns the points of the finished turns that carry a context size; failed ones skipped."""
-    client: Points = []
-    server: Points = []
-    decode: Points = []
-    sources: set[str] = set()
-    for record in records:
-        if not record.ok or record.prompt_tokens is None:
-            continue
-        x = float(record.prompt_tokens)
-        if record.ttft_s is not None:
-            client.append((x, record.ttft_s))
-        if record.server is not None:
-            server.append((x, record.server.ttft_s))
-        if record.server_decode_tok_s:
-            decode.append((x, record.server_decode_tok_s))
-            sources.add("server")
-        elif record.decode_tok_s:
-            decode.append((x, record.decode_tok_s))
-            sources.add("client")
-    source = "/".join(sorted(sources, reverse=True))
-    return ChartPoints(sorted(client), sorted(server), sorted(decode), source)
 
 
 class ReadableAxis(AxisFormatter):
