@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ChatEngine",
+    "ImageAsset",
     "ConsoleSources",
     "ContainerWatch",
     "LogStream",

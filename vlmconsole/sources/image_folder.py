@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from vlmconsole.sources.screenshots import IMAGE_SUFFIXES, ImageError
+from vlmconsole.model.screenshot_formats import IMAGE_SUFFIXES
+from vlmconsole.sources.screenshots import ImageError
 
 
 class ImageFolder:

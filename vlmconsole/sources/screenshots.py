@@ -16,6 +16,7 @@ from pathlib import Path
 
 from PIL import Image, UnidentifiedImageError
 
+from vlmconsole.model.screenshot_formats import IMAGE_SUFFIXES, PREVIEW_SIZE
 from vlmconsole.model.turn_record import ImageInfo
 from vlmconsole.sources.source_errors import SourceError
 from vlmconsole.sources.synthetic_images import synthetic_screenshot
@@ -23,7 +24,6 @@ from vlmconsole.sources.synthetic_images import synthetic_screenshot
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_PIXELS = 64_000_000
 """Decompression-bomb guard: larger images are refused before they are decoded."""
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp")
 _SENT_AS_IS = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
 
 
@@ -165,12 +165,6 @@ def synthetic_asset(width: int, height: int, seed: int) -> ImageAsset:
     """Returns a synthetic screenshot as an asset."""
     data = synthetic_screenshot(width, height, seed)
     return _asset(f"synthetic:{width}x{height}#{seed}", data, "image/png", (width, height))
-
-
-PREVIEW_SIZE = (256, 144)
-"""The largest preview kept: enough pixels for the chat's 24x6-cell preview in any
-terminal graphics protocol; a 2880x1800 screenshot would otherwise stay decoded
-(20 MB) for as long as its turn is on screen."""
 
 
 def preview_image(asset: ImageAsset, size: tuple[int, int] = PREVIEW_SIZE) -> Image.Image | None:

@@ -46,7 +46,7 @@ from vlmconsole.ui.widgets.trend_chart import TrendChart
 from vlmconsole.ui.widgets.turn_view import TurnView, preview_pixels
 
 if TYPE_CHECKING:
-    from vlmconsole.sources.screenshots import ImageAsset
+    from vlmconsole.sources.console_sources import ImageAsset
 
 REPLY_FLUSH_S = 0.1
 """How often streamed words reach the chat."""

@@ -13,7 +13,7 @@ from textual.message import Message
 from textual.suggester import Suggester
 from textual.widgets import Input
 
-from vlmconsole.sources.screenshots import IMAGE_SUFFIXES
+from vlmconsole.model.screenshot_formats import IMAGE_SUFFIXES
 
 
 class PathSuggester(Suggester):

@@ -11,8 +11,8 @@ from textual.widget import Widget
 from textual.widgets import Markdown, Static
 from textual.widgets.markdown import MarkdownStream
 
+from vlmconsole.model.screenshot_formats import PREVIEW_SIZE
 from vlmconsole.model.turn_record import TurnRecord
-from vlmconsole.sources.screenshots import PREVIEW_SIZE
 from vlmconsole.views.receipt import breakdown_text, receipt
 from vlmconsole.views.safe_text import plain, strip_control
 
