@@ -6,6 +6,7 @@ from textual.color import Color
 from textual_plot import PlotWidget
 from textual_plot.plot_widget import LinePlot
 
+import vlmconsole.ui.widgets.trend_plots  # noqa: F401 (loaded: the chart builds its plots at once)
 from tests.app.widget_hosts import (
     BARE_THEME,
     COLOURS,
