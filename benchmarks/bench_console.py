@@ -1,20 +1,42 @@
-"""Console benchmarks: attach to first metrics, CPU share attached idle, memory growth.
+"""Console benchmarks: start-up against a bare Textual app, CPU share attached idle, memory.
 
     .venv/bin/python benchmarks/bench_console.py [--runs 5] [--idle-seconds 60]
         [--scrapes 10000] [--turns 1000] [--policy slide:4]
-        [--scrape-budget 400] [--turn-budget 1200] [--only attach,idle,memory]
+        [--scrape-budget 400] [--turn-budget 1200] [--only startup,idle,memory]
 
 Against the demo server (vlmconsole.sim), no GPU needed. Needs tmux. About 20 minutes.
+The console is always the checkout this file is in: `python -m vlmconsole` (this
+python) with PYTHONPATH set to it, never the `vlmconsole` an editable install points at.
+The programs the benchmark starts cache their bytecode (PYTHONPYCACHEPREFIX, a folder
+under the temporary directory kept between runs), as an installed console has it,
+even where PYTHONDONTWRITEBYTECODE is set; an import of everything they load fills
+that cache first.
 
-1. Attach to first metrics on screen: the demo server (speed 100) runs in this
-   process; the real `vlmconsole attach URL` binary is started in a 160x50 tmux
-   pane, as a person would, and the pane is read (`tmux capture-pane`, every
-   20 ms) until the KV cache line shows the server's capacity ("of 2,097,152
-   tok"), which only a parsed /metrics page puts there. The clock starts just
-   before `tmux new-session`. Median and max over --runs, and when the first
-   frame (the header) appeared. For reference, the start-up floor:
-   `python -c "import textual"`, the console's own imports, `vlmconsole --help`.
-   Target: under 1.5 s.
+1. Start-up, side by side (`--only startup`; `attach` is another name for it):
+   - Import cost: `python -X importtime -c "import M"` in a fresh interpreter,
+     for M = textual.app and vlmconsole.ui.app, --runs times each; the total is
+     the sum of the statement's top-level imports (the interpreter's own start-up,
+     what `-c pass` imports, left out); medians printed. Where this environment
+     sets PYTHONDONTWRITEBYTECODE and the checkout holds no bytecode, also
+     vlmconsole.ui.app as it runs here: its own modules compiled on every start.
+     Then, in the console's median run, the modules under vlmconsole.ui.app that
+     textual.app's import does not load: their self time summed by package, and
+     the 12 largest by cumulative time, each with the module that imported it
+     first. (What `attach` imports besides, before `App.run()`, is not in it:
+     textual-image, imported by ui/terminal_probe.py.)
+   - Then, in each of --runs rounds (after one not counted: it warms the caches),
+     two programs in a 160x50 tmux pane, one after the other, each as a person
+     would start it, the pane read (`tmux capture-pane`, every 20 ms), the clock
+     started just before `tmux new-session`: a bare Textual app (a Static and a
+     Footer, a script written to a temporary folder and run by this python) until
+     its Static's text is on the pane (its first frame); then `python -m
+     vlmconsole attach URL` against the demo server (speed 100), run in this
+     process, until the header is drawn (the first frame, "vlmconsole http") and
+     until the KV cache line shows the server's capacity ("of 2,097,152 tok",
+     which only a parsed /metrics page puts there: the first metrics).
+   - Median and max of each; the console's first frame over the bare app's
+     (medians), target within 2x; the console's first metrics, target under
+     0.6 s; and the same figure against the older target, attach under 1.5 s.
 2. CPU share attached idle: one console attached in tmux to the idle demo
    server (no background load, the default scrape interval), its utime + stime
    read from /proc after 5 s of start-up and again --idle-seconds later.
@@ -56,7 +78,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -64,6 +86,14 @@ sys.path.insert(0, str(REPO))
 
 from textual.message import Message  # noqa: E402
 
+from benchmarks.import_tree import (  # noqa: E402
+    ImportLine,
+    import_report,
+    self_by_package,
+    statement_lines,
+    total_us,
+    under,
+)
 from tests.app.console_host import console_for  # noqa: E402
 from vlmconsole.model.observation import Observation  # noqa: E402
 from vlmconsole.model.turn_record import TurnRecord  # noqa: E402
@@ -76,8 +106,19 @@ from vlmconsole.sources.screenshots import synthetic_asset  # noqa: E402
 from vlmconsole.ui.app import VlmConsoleApp  # noqa: E402
 from vlmconsole.ui.messages import MetricsScraped  # noqa: E402
 
-BIN = Path(sys.executable).parent
-CONSOLE = BIN / "vlmconsole"
+PYCACHE = Path(tempfile.gettempdir()) / f"vlmbench-pycache-{sys.implementation.cache_tag}"
+"""Where the programs started here cache their bytecode (kept between runs: the sources'
+mtimes tell Python when to compile again)."""
+START_ENV = {
+    "PYTHONPATH": str(REPO),
+    "PYTHONPYCACHEPREFIX": str(PYCACHE),
+    "PYTHONDONTWRITEBYTECODE": "",
+}
+"""For every program started here: the console is `python -m vlmconsole` from this
+checkout (not whatever `vlmconsole` an editable install points at), and bytecode is
+cached, as it is for an installed console (pip compiles it) or a checkout run without
+PYTHONDONTWRITEBYTECODE, but outside the checkout."""
+CONSOLE_APP = "vlmconsole.ui.app"
 METRICS_MARK = "of 2,097,152 tok"
 """On the KV cache line once a /metrics page was parsed (the demo server's capacity)."""
 FRAME_MARK = "vlmconsole http"
@@ -85,6 +126,10 @@ FRAME_MARK = "vlmconsole http"
 POLL_S = 0.02
 ATTACH_TIMEOUT_S = 30.0
 TARGET_ATTACH_S = 1.5
+TARGET_METRICS_S = 0.6
+TARGET_FRAME_RATIO = 2.0
+"""The console's first frame within this many times the bare Textual app's."""
+TOP_IMPORTS = 12
 TARGET_IDLE_PCT = 3.0
 TARGET_GROWTH_MB = 30.0
 WARM_SCRAPES = 200
@@ -114,7 +159,11 @@ class Result:
 
 
 def verdict(met: bool | None) -> str:
-    return "n/a" if met is None else "met" if met else "MISSED"
+    return "n/a" if met is None else "PASS" if met else "MISS"
+
+
+def seconds(value: float | None) -> str:
+    return "never" if value is None else f"{value:.2f} s"
 
 
 # --- tmux ----------------------------------------------------------------------------------
@@ -135,9 +184,11 @@ class Tmux:
             raise RuntimeError(f"tmux {' '.join(args)}: {done.stderr.strip()}")
         return done.stdout
 
-    def start(self, name: str, command: list[str]) -> None:
+    def start(self, name: str, command: list[str], env: Mapping[str, str] | None = None) -> None:
+        """Starts `command` (exec'd by the pane's shell) in a new 160x50 session."""
         shell = "exec " + " ".join(_quote(part) for part in command)
-        self.run("new-session", "-d", "-s", name, "-x", "160", "-y", "50", shell)
+        options = [f"-e{key}={value}" for key, value in (env or {}).items()]
+        self.run("new-session", "-d", "-s", name, "-x", "160", "-y", "50", *options, shell)
 
     def screen(self, name: str) -> str:
         return self.run("capture-pane", "-p", "-t", name)
@@ -179,12 +230,13 @@ def console_pid(tmux: Tmux, name: str) -> int:
 
 
 def attach_command(url: str, session_dir: Path) -> list[str]:
-    return [str(CONSOLE), "attach", url, "--session-dir", str(session_dir)]
+    """Returns the console's command line (run it with START_ENV)."""
+    return [sys.executable, "-m", "vlmconsole", "attach", url, "--session-dir", str(session_dir)]
 
 
-def wait_for_screen(tmux: Tmux, name: str, start: float) -> tuple[float | None, float | None]:
-    """Returns seconds from `start` to the first frame and to the first metrics (None: never)."""
-    frame_at: float | None = None
+def wait_for_marks(tmux: Tmux, name: str, start: float, marks: Sequence[str]) -> list[float | None]:
+    """Returns seconds from `start` until each mark was first on the pane (None: never)."""
+    seen: list[float | None] = [None] * len(marks)
     deadline = start + ATTACH_TIMEOUT_S
     while time.monotonic() < deadline:
         try:
@@ -192,68 +244,225 @@ def wait_for_screen(tmux: Tmux, name: str, start: float) -> tuple[float | None, 
         except RuntimeError:
             text = ""
         now = time.monotonic()
-        if frame_at is None and FRAME_MARK in text:
-            frame_at = now - start
-        if METRICS_MARK in text:
-            return frame_at if frame_at is not None else now - start, now - start
+        for index, mark in enumerate(marks):
+            if seen[index] is None and mark in text:
+                seen[index] = now - start
+        if all(at is not None for at in seen):
+            break
         time.sleep(POLL_S)
-    return frame_at, None
+    return seen
 
 
-# --- 1. attach -----------------------------------------------------------------------------
+def wait_for_screen(tmux: Tmux, name: str, start: float) -> tuple[float | None, float | None]:
+    """Returns seconds from `start` to the first frame and to the first metrics (None: never)."""
+    frame_at, metrics_at = wait_for_marks(tmux, name, start, (FRAME_MARK, METRICS_MARK))
+    return frame_at, metrics_at
 
 
-def command_time(command: list[str], rounds: int = 5) -> float:
-    samples = []
-    for _ in range(rounds):
-        start = time.perf_counter()
-        subprocess.run(command, check=True, capture_output=True, timeout=60)
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
+# --- 1. start-up ---------------------------------------------------------------------------
 
 
-def attach_times(tmux: Tmux, url: str, runs: int) -> Result:
-    print(f"1. `vlmconsole attach` to first metrics on screen, tmux 160x50, {runs} runs")
-    floor = [
-        ("python -c 'import textual'", [sys.executable, "-c", "import textual"]),
-        (
-            "python -c 'import vlmconsole.ui.app'",
-            [sys.executable, "-c", "import vlmconsole.ui.app"],
-        ),
-        ("vlmconsole --help", [str(CONSOLE), "--help"]),
-    ]
-    for label, command in floor:
-        print(f"  start-up floor: {label:<38} median {command_time(command):5.2f} s (5 runs)")
-    frames: list[float] = []
-    firsts: list[float] = []
-    for run in range(runs):
-        session_dir = Path(tempfile.mkdtemp(prefix="vlmbench-attach-"))
-        name = f"attach{run}"
-        start = time.monotonic()
-        tmux.start(name, attach_command(url, session_dir))
-        frame, first = wait_for_screen(tmux, name, start)
-        tmux.kill(name)
-        shutil.rmtree(session_dir, ignore_errors=True)
-        shown = "never" if first is None else f"{first:.2f} s"
-        print(f"  run {run + 1}: first frame {frame or float('nan'):.2f} s, first metrics {shown}")
-        if first is None:
-            return Result("attach to first metrics", "timed out", f"< {TARGET_ATTACH_S} s", False)
-        assert frame is not None
-        frames.append(frame)
-        firsts.append(first)
-        time.sleep(0.5)
-    median, worst = statistics.median(firsts), max(firsts)
+BARE_APP = '''\
+"""The start-up floor: a bare Textual app, a Static and a Footer (bench_console.py)."""
+
+from textual.app import App, ComposeResult
+from textual.widgets import Footer, Static
+
+
+class Bare(App[None]):
+    BINDINGS = [("q", "quit", "quit")]
+
+    def compose(self) -> ComposeResult:
+        yield Static({mark!r})
+        yield Footer()
+
+
+Bare().run()
+'''
+BARE_MARK = "a bare Textual app, its first frame"
+"""The bare app's Static: on its first frame."""
+
+
+@dataclasses.dataclass
+class StartupTimes:
+    """Seconds from just before `tmux new-session` to each mark, one entry a run."""
+
+    bare_frame: list[float] = dataclasses.field(default_factory=list)
+    frame: list[float] = dataclasses.field(default_factory=list)
+    metrics: list[float] = dataclasses.field(default_factory=list)
+
+
+def spread(samples: list[float]) -> str:
+    return f"median {statistics.median(samples):.2f} s, max {max(samples):.2f} s"
+
+
+def child_env() -> dict[str, str]:
+    """Returns the environment of the programs started here (see START_ENV)."""
+    return dict(os.environ) | START_ENV
+
+
+def warm_up() -> None:
+    """Fills the bytecode cache for what the bare app and the console import (the turn
+    engine's openai SDK and the Docker SDK in the console's first second, in threads)."""
+    statement = (
+        "import textual.app, textual.widgets._footer, vlmconsole.cli, vlmconsole.ui.app,"
+        " vlmconsole.sources.turn_engine, docker"
+    )
+    subprocess.run([sys.executable, "-c", statement], env=child_env(), check=True, timeout=300)
+
+
+def import_costs(runs: int) -> None:
+    """Prints what importing the console's app costs against textual.app (-X importtime)."""
+    env = child_env()
+    startup = {line.name for line in import_report("pass", env)}
+    reports: dict[str, list[list[ImportLine]]] = {}
+    for module in ("textual.app", CONSOLE_APP):
+        reports[module] = [
+            statement_lines(import_report(f"import {module}", env), startup) for _ in range(runs)
+        ]
+    totals = {
+        module: sorted(total_us(lines) for lines in samples) for module, samples in reports.items()
+    }
+    textual_ms = statistics.median(totals["textual.app"]) / 1000
+    console_ms = statistics.median(totals[CONSOLE_APP]) / 1000
     print(
-        f"  first frame median {statistics.median(frames):.2f} s;"
-        f" first metrics median {median:.2f} s, max {worst:.2f} s;"
-        f" target < {TARGET_ATTACH_S} s (median): {verdict(median < TARGET_ATTACH_S)}"
+        f"  import cost (python -X importtime -c 'import M', a fresh interpreter each,"
+        f" median of {runs}):"
     )
-    return Result(
-        "attach to first metrics",
-        f"median {median:.2f} s, max {worst:.2f} s",
-        f"< {TARGET_ATTACH_S} s",
-        median < TARGET_ATTACH_S,
+    print(f"    {'textual.app':<20} {textual_ms:6.0f} ms")
+    print(
+        f"    {CONSOLE_APP:<20} {console_ms:6.0f} ms"
+        f"  ({console_ms / textual_ms:.1f}x, {console_ms - textual_ms:+.0f} ms)"
     )
+    from_source = os.environ.get("PYTHONDONTWRITEBYTECODE") and not (
+        os.environ.get("PYTHONPYCACHEPREFIX") or (REPO / "vlmconsole" / "__pycache__").exists()
+    )
+    if from_source:
+        # as this environment runs a checkout: the checkout's modules compiled on each start
+        plain = dict(os.environ, PYTHONPATH=str(REPO))
+        source = [
+            total_us(statement_lines(import_report(f"import {CONSOLE_APP}", plain), startup))
+            for _ in range(runs)
+        ]
+        source_ms = statistics.median(source) / 1000
+        print(
+            f"    {CONSOLE_APP:<20} {source_ms:6.0f} ms  as this environment runs it"
+            f" (PYTHONDONTWRITEBYTECODE=1: vlmconsole compiled from source,"
+            f" {source_ms - console_ms:+.0f} ms)"
+        )
+    # the module tree of the run with the median total, against everything textual.app imports
+    console_lines = sorted(reports[CONSOLE_APP], key=total_us)[runs // 2]
+    in_textual = {line.name for lines in reports["textual.app"] for line in lines}
+    extra = [line for line in under(console_lines, CONSOLE_APP) if line.name not in in_textual]
+    extra_ms = sum(line.self_us for line in extra) / 1000
+    print(
+        f"  modules under {CONSOLE_APP} that textual.app does not import: {len(extra)},"
+        f" {extra_ms:.0f} ms of their own (self) time; by package:"
+    )
+    packages = self_by_package(extra)
+    print(
+        "    "
+        + ", ".join(f"{name} {us / 1000:.0f}" for name, us in list(packages.items())[:10])
+        + " (ms)"
+    )
+    print(f"  top {TOP_IMPORTS} cumulative among them:")
+    print(f"    {'cumul ms':>8} {'self ms':>8}  module (imported first by)")
+    for line in sorted(extra, key=lambda line: -line.cumulative_us)[:TOP_IMPORTS]:
+        print(
+            f"    {line.cumulative_us / 1000:8.1f} {line.self_us / 1000:8.1f}"
+            f"  {line.name} ({line.parent})"
+        )
+
+
+def time_start(
+    tmux: Tmux, name: str, command: list[str], marks: Sequence[str]
+) -> list[float | None]:
+    """Starts `command` in a 160x50 pane; returns seconds until each mark was on it."""
+    start = time.monotonic()
+    tmux.start(name, command, START_ENV)
+    seen = wait_for_marks(tmux, name, start, marks)
+    tmux.kill(name)
+    return seen
+
+
+def startup_times(tmux: Tmux, url: str, runs: int) -> list[Result]:
+    print(
+        f"1. start-up side by side, tmux 160x50, {runs} runs: a bare Textual app, then"
+        f" `python -m vlmconsole attach` (from {REPO}); bytecode cached in {PYCACHE}"
+    )
+    import_costs(runs)
+    work_dir = Path(tempfile.mkdtemp(prefix="vlmbench-startup-"))
+    bare_app = [sys.executable, str(work_dir / "bare_app.py")]
+    Path(bare_app[1]).write_text(BARE_APP.format(mark=BARE_MARK))
+    times = StartupTimes()
+    try:
+        for run in range(runs + 1):  # the first round, untimed, warms the caches
+            (bare,) = time_start(tmux, f"bare{run}", bare_app, (BARE_MARK,))
+            time.sleep(0.3)
+            console = attach_command(url, work_dir / f"session{run}")
+            frame, first = time_start(tmux, f"attach{run}", console, (FRAME_MARK, METRICS_MARK))
+            time.sleep(0.5)
+            label = f"run {run}" if run else "warm-up (not counted)"
+            print(
+                f"  {label}: bare app first frame {seconds(bare)};"
+                f" console first frame {seconds(frame)}, first metrics {seconds(first)}"
+            )
+            if bare is None or frame is None or first is None:
+                never = "timed out"
+                return [
+                    Result("console / bare first frame", never, "<= 2x", False),
+                    Result("console first metrics", never, f"< {TARGET_METRICS_S} s", False),
+                    Result("attach to first metrics", never, f"< {TARGET_ATTACH_S} s", False),
+                ]
+            if run:
+                times.bare_frame.append(bare)
+                times.frame.append(frame)
+                times.metrics.append(first)
+    finally:
+        shutil.rmtree(work_dir, ignore_errors=True)
+    print(f"  bare app first frame   {spread(times.bare_frame)}")
+    print(f"  console first frame    {spread(times.frame)}")
+    print(f"  console first metrics  {spread(times.metrics)}")
+    bare_s = statistics.median(times.bare_frame)
+    frame_s = statistics.median(times.frame)
+    metrics_s = statistics.median(times.metrics)
+    ratio = frame_s / bare_s
+    ratio_met = ratio <= TARGET_FRAME_RATIO
+    metrics_met = metrics_s < TARGET_METRICS_S
+    attach_met = metrics_s < TARGET_ATTACH_S
+    print(
+        f"  console first frame / bare app first frame: {ratio:.2f}x (medians);"
+        f" target within {TARGET_FRAME_RATIO:g}x: {verdict(ratio_met)}"
+    )
+    print(
+        f"  console first metrics: median {metrics_s:.2f} s"
+        f" ({metrics_s / bare_s:.2f}x the bare app's first frame);"
+        f" target < {TARGET_METRICS_S} s: {verdict(metrics_met)}"
+    )
+    print(
+        f"  attach to first metrics: median {metrics_s:.2f} s;"
+        f" target < {TARGET_ATTACH_S} s: {verdict(attach_met)}"
+    )
+    return [
+        Result(
+            "console / bare first frame",
+            f"{ratio:.2f}x ({frame_s:.2f} s / {bare_s:.2f} s, medians)",
+            f"<= {TARGET_FRAME_RATIO:g}x",
+            ratio_met,
+        ),
+        Result(
+            "console first metrics",
+            spread(times.metrics),
+            f"< {TARGET_METRICS_S} s",
+            metrics_met,
+        ),
+        Result(
+            "attach to first metrics",
+            spread(times.metrics),
+            f"< {TARGET_ATTACH_S} s",
+            attach_met,
+        ),
+    ]
 
 
 # --- 2. idle CPU ---------------------------------------------------------------------------
@@ -270,7 +479,7 @@ def idle_share(tmux: Tmux, url: str, seconds: float) -> Result:
     session_dir = Path(tempfile.mkdtemp(prefix="vlmbench-idle-"))
     name = "idle"
     start = time.monotonic()
-    tmux.start(name, attach_command(url, session_dir))
+    tmux.start(name, attach_command(url, session_dir), START_ENV)
     try:
         _, first = wait_for_screen(tmux, name, start)
         if first is None:
@@ -570,7 +779,7 @@ async def memory_growth(args: argparse.Namespace) -> Result:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--runs", type=int, default=5, help="attach runs")
+    parser.add_argument("--runs", type=int, default=5, help="start-up runs")
     parser.add_argument("--idle-seconds", type=float, default=60.0)
     parser.add_argument("--scrapes", type=int, default=10_000)
     parser.add_argument("--turns", type=int, default=1_000)
@@ -578,19 +787,22 @@ def main() -> None:
     parser.add_argument("--size", default="1280x720", help="screenshot size for the turns")
     parser.add_argument("--scrape-budget", type=float, default=400.0, help="seconds at most")
     parser.add_argument("--turn-budget", type=float, default=1200.0, help="seconds at most")
-    parser.add_argument("--only", default="attach,idle,memory", help="which parts to run")
+    parser.add_argument(
+        "--only", default="startup,idle,memory", help="which parts to run (attach: startup)"
+    )
     args = parser.parse_args()
-    parts = set(args.only.split(","))
-    if shutil.which("tmux") is None and parts & {"attach", "idle"}:
-        sys.exit("bench_console: tmux is needed for the attach and idle parts")
+    parts = {"startup" if part == "attach" else part for part in args.only.split(",")}
+    if shutil.which("tmux") is None and parts & {"startup", "idle"}:
+        sys.exit("bench_console: tmux is needed for the startup and idle parts")
     results: list[Result] = []
     began = time.monotonic()
-    if parts & {"attach", "idle"}:
+    if parts & {"startup", "idle"}:
+        warm_up()
         tmux = Tmux()
         try:
             with run_in_thread(SimConfig(speed=100)) as server:
-                if "attach" in parts:
-                    results.append(attach_times(tmux, server.base_url, args.runs))
+                if "startup" in parts:
+                    results.extend(startup_times(tmux, server.base_url, args.runs))
                 if "idle" in parts:
                     results.append(idle_share(tmux, server.base_url, args.idle_seconds))
         finally:
