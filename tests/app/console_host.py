@@ -1,4 +1,5 @@
-"""Builds the console for tests: real sources on the simulator, or a scripted observer."""
+"""Builds the console for tests: real sources on the simulator, a scripted observer, or
+scripted sources (tests/app/scripted_sources.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 
 from textual.pilot import Pilot
 
+from tests.app.scripted_sources import ScriptedClock, ScriptedSources
 from vlmconsole.model.container import ContainerInfo
 from vlmconsole.model.observation import Observation
 from vlmconsole.packaged import sample_screenshots
@@ -50,7 +52,7 @@ def console_for(
     )
     sources = LiveSources(endpoint, key, session_dir, "test", timeout_s=2.0, images_dir=images)
     if observer is not None:
-        sources.metrics = observer  # type: ignore[assignment]
+        sources.metrics = observer
     if clock is None:
         return VlmConsoleApp(config, sources)
     return VlmConsoleApp(config, sources, clock)
@@ -81,3 +83,30 @@ class ScriptedObserver:
 
     async def aclose(self) -> None:
         """Nothing to close."""
+
+
+SESSION_NAME = "20261124-234418"
+"""The session folder's name in scripted consoles (the run bar shows it)."""
+
+
+def scripted_console(
+    tmp_path: Path,
+    sources: ScriptedSources | None = None,
+    theme: str | None = None,
+    clock: Callable[[], float] | None = None,
+) -> tuple[VlmConsoleApp, ScriptedSources]:
+    """Returns the console on scripted sources (no network, no Docker) and those sources:
+    attached to the scripted vLLM container, with the scripted screenshot folder, half-cell
+    previews and a still clock unless one is given."""
+    session_dir = tmp_path / SESSION_NAME
+    sources = sources or ScriptedSources(session_dir)
+    config = ConsoleConfig(
+        url=sources.info.url,
+        session_dir=session_dir,
+        scrape_interval_s=0.2,
+        theme=theme,
+        preview="halfcell",
+        max_tokens=16,
+        container=sources.container,
+    )
+    return VlmConsoleApp(config, sources, clock or ScriptedClock()), sources

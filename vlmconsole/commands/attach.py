@@ -124,6 +124,7 @@ def run_console(
         timeout_s=settings.timeout_s,
         images_dir=settings.images_dir,
     )
+    sources.scrape_ahead()  # the first scrape runs while the console loads
     from vlmconsole.ui.terminal_probe import choose_preview
 
     config = dataclasses.replace(config, preview=choose_preview(config.preview, os.environ))

@@ -16,6 +16,7 @@ from vlmconsole.sources.observer import Observer
 if TYPE_CHECKING:
     from PIL.Image import Image as PILImage
 
+    from vlmconsole.sources.console_sources import MetricsFeed
     from vlmconsole.sources.container_watcher import ContainerWatcher
     from vlmconsole.sources.image_transport import ImageTransport
     from vlmconsole.sources.journal import Journal
@@ -33,11 +34,20 @@ class LiveSources:
     run_id: str
     timeout_s: float = 5.0
     images_dir: Path | None = None
-    metrics: Observer = field(init=False)
+    metrics: MetricsFeed = field(init=False)
     _journals: list[Journal] = field(default_factory=list, init=False)
 
     def __post_init__(self) -> None:
-        self.metrics = Observer(self.endpoint, self.api_key, self.timeout_s)
+        self.metrics = self._observer()
+
+    def _observer(self) -> Observer:
+        return Observer(self.endpoint, self.api_key, self.timeout_s)
+
+    def scrape_ahead(self) -> None:
+        """Starts the first scrape now, in a thread, while the console is still loading."""
+        from vlmconsole.sources.early_scrape import ScrapeAhead
+
+        self.metrics = ScrapeAhead(self._observer(), self._observer)
 
     def chat_engine(self, run: RunSettings) -> TurnEngine:
         """Returns the turn engine for `run`, journaling into the session folder."""

@@ -79,6 +79,8 @@ class ConsoleScreen(Screen[None]):
         self._watch: ContainerWatch | None = None
         self._scrape_in_flight = False
         self._closing = False
+        self._look_for_container = config.container is None and config.find_container
+        """Docker is slow to ask: the look-up waits until the first scrape is on screen."""
         self.chat = ChatColumn(config, sources)
 
     def compose(self) -> ComposeResult:
@@ -97,8 +99,6 @@ class ConsoleScreen(Screen[None]):
         """Starts scraping, and watching the container (or looking for it)."""
         if self.container is not None:
             self._watch_container(self.container)
-        elif self.config.find_container:
-            self._find_container()
         self.set_interval(self.config.scrape_interval_s, self._scrape_tick)
         self.set_interval(1.0, self._second_tick)
         self._scrape_tick()
@@ -168,6 +168,7 @@ class ConsoleScreen(Screen[None]):
         header.now_s = message.at_s
         header.uptime_s = stats.uptime_s
         self.chat.server_serves(observation.info)
+        self._after_first_scrape()
 
     @on(ScrapeFailed)
     def _scrape_failed(self, message: ScrapeFailed) -> None:
@@ -189,6 +190,12 @@ class ConsoleScreen(Screen[None]):
             self.chat.server_went_away(message.error)
         header.connection = self.connection
         header.now_s = message.at_s
+        self._after_first_scrape()
+
+    def _after_first_scrape(self) -> None:
+        if self._look_for_container:
+            self._look_for_container = False
+            self.call_after_refresh(self._find_container)
 
     def _second_tick(self) -> None:
         if not self._closing:

@@ -90,3 +90,7 @@ class ChatLog(VerticalScroll):
     def watch_show_breakdown(self, show: bool) -> None:
         for view in self._views.values():
             view.show_breakdown = show
+        self._follow()  # the newest turn's breakdown is what the key was pressed for
+
+    def on_resize(self) -> None:
+        self._follow()  # a pane opened below (the logs) keeps the newest turn in view

@@ -167,6 +167,7 @@ class KvGauge(Widget):
             value = fmt.percent(self.usage)
             width = self.content_size.width - TITLE_WIDTH - cell_len(value) - 1
         update_if_changed(self._value, Text(value))
+        self._value.styles.width = cell_len(value) + 1  # its text changes width
         fraction = self.usage if self.reported and self.usage is not None else 0.0
         shown = bar_text(fraction, width) if self.reported else Text()
         update_if_changed(self._bar, shown, sized_by_content=False)  # the bar is 1fr wide

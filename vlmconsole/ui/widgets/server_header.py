@@ -93,7 +93,7 @@ class ServerHeader(Widget):
                 line.append_text(plain(connection.error or ""))
             # then the age and the retry; a lost link's error detail can be long: last
             if age is not None:
-                line.append(f"  data {fmt.seconds(age)} old")
+                line.append(f"  data {fmt.uptime(age) if age >= 1 else fmt.seconds(age)} old")
             if connection.retry_at_s is not None:
                 line.append(f"  retry in {max(0.0, connection.retry_at_s - self.now_s):.0f} s")
             if not broken:

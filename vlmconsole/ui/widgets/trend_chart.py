@@ -1,4 +1,8 @@
-"""TTFT and decode rate against context, one point a finished turn, with TTFT's fit line."""
+"""TTFT and decode rate against context, one point a finished turn, with TTFT's fit line.
+
+The plots (textual-plot, which loads numpy: ~170 ms) are imported in a thread when
+the first turn has a point to draw, never on the way to the console's first frame.
+"""
 
 from __future__ import annotations
 
@@ -93,6 +97,7 @@ class TrendChart(Widget):
         self.plots: TrendPlots | None = None
         """The two plots, once textual-plot is loaded."""
         self._ticks = (8, 5)
+        self._loading = False
         self._placeholder = Static(PLACEHOLDER, classes="trend-placeholder", markup=False)
         self.add_class("-empty")
 
@@ -109,10 +114,7 @@ class TrendChart(Widget):
 
     def on_mount(self) -> None:
         self.app.theme_changed_signal.subscribe(self, self._theme_changed)
-        if self.plots is None:
-            self.call_after_refresh(self._load_plots)  # after the first frame
-        else:
-            self.call_after_refresh(self._replot)
+        self.call_after_refresh(self._replot)
 
     @work(group="charts", exit_on_error=False)
     async def _load_plots(self) -> None:
@@ -180,6 +182,9 @@ class TrendChart(Widget):
         self.set_class(points.empty, "-empty")
         self.set_class(not points.empty, "-has-points")
         if self.plots is None:
+            if not points.empty and not self._loading:
+                self._loading = True  # the plots are needed now: load them once
+                self._load_plots()
             return
         self.plots.draw(self._ttft_lines(points), self._decode_lines(points), self.colour)
 

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from PIL import Image as PILImage
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.reactive import reactive
 from textual.widget import Widget
-from textual.widgets import Markdown, Static
-from textual.widgets.markdown import MarkdownStream
+from textual.widgets import Static
 
 from vlmconsole.model.screenshot_formats import PREVIEW_SIZE
 from vlmconsole.model.turn_record import TurnRecord
 from vlmconsole.views.receipt import breakdown_text, receipt
 from vlmconsole.views.safe_text import plain, strip_control
+
+if TYPE_CHECKING:
+    from textual.widgets.markdown import MarkdownStream
 
 CELL_PREVIEW_PIXELS = (48, 24)
 """Pixels enough for the 24x6-cell preview drawn in half cells (two pixels a cell)."""
@@ -48,6 +52,7 @@ class TurnView(Widget):
     DEFAULT_CSS = """
     TurnView { height: auto; margin: 0 0 1 0; }
     TurnView .pushed { height: auto; color: $text-muted; }
+    TurnView .pushed > Static { width: 1fr; }
     TurnView #preview { width: 24; height: 6; margin-right: 1; }
     TurnView #placeholder { width: 24; height: 3; border: round $panel-lighten-2;
         content-align: center middle; color: $text-muted; margin-right: 1; }
@@ -98,6 +103,8 @@ class TurnView(Widget):
             if self.image_label:
                 yield self._preview_widget()
             yield Static(pushed)
+        from textual.widgets import Markdown  # markdown-it: ~25 ms, not before the first turn
+
         yield Markdown("", id="reply")
         yield Static("", id="reply-more", classes="reply-more")
         yield Static(Text(WAITING, style="dim"), id="receipt")
@@ -137,6 +144,8 @@ class TurnView(Widget):
         text = text[:room]
         self._shown_chars += len(text)
         if self._stream is None:
+            from textual.widgets import Markdown
+
             self._stream = Markdown.get_stream(self.query_one("#reply", Markdown))
             # the first token is in: the receipt no longer says it is awaited
             self.query_one("#receipt", Static).update(Text(ANSWERING, style="dim"))
@@ -152,6 +161,8 @@ class TurnView(Widget):
         if record.reply and (not streamed or not record.ok):
             # a replayed turn, or a failed one: show what the journal kept
             shown = record.reply[:REPLY_SHOWN_CHARS]
+            from textual.widgets import Markdown
+
             await self.query_one("#reply", Markdown).update(strip_control(shown))
         more = len(record.reply) - REPLY_SHOWN_CHARS
         if more > 0:
