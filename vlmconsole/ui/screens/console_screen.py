@@ -46,9 +46,6 @@ from vlmconsole.ui.messages import (
 from vlmconsole.ui.screens.help_screen import HelpScreen
 from vlmconsole.ui.screens.settings_screen import SettingsScreen
 from vlmconsole.ui.widgets.chat_column import ChatColumn
-from vlmconsole.ui.widgets.chat_log import ChatLog
-from vlmconsole.ui.widgets.logs_pane import LogsPane
-from vlmconsole.ui.widgets.push_bar import PushBar
 from vlmconsole.ui.widgets.server_header import ServerHeader
 from vlmconsole.ui.widgets.server_panel import ServerPanel
 from vlmconsole.views.container_line import container_line
@@ -82,16 +79,20 @@ class ConsoleScreen(Screen[None]):
         self._look_for_container = config.container is None and config.find_container
         """Docker is slow to ask: the look-up waits until the first scrape is on screen."""
         self.chat = ChatColumn(config, sources)
+        self.header = ServerHeader()
+        self.panel = ServerPanel()
 
     def compose(self) -> ComposeResult:
         """Returns the header, the server panel, the chat column, and the footer."""
-        header = ServerHeader()
+        header = self.header
         header.url = self.config.url
         if self.container is not None:
             header.container = container_line(self.container, None, datetime.now(UTC))
         yield header
         with Horizontal(id="body"):
-            yield ServerPanel()
+            # (textual.lazy.Lazy here drew the first frame 0.11 s sooner, empty, but the
+            # first metrics 0.15 s later: bench_console.py --only startup)
+            yield self.panel
             yield self.chat
         yield Footer()
 
@@ -159,10 +160,10 @@ class ConsoleScreen(Screen[None]):
         self.timeline = self.timeline.add(stats)
         self.connection = connection_ok(message.at_s)
         self.info = observation.info
-        panel = self.query_one(ServerPanel)
+        panel = self.panel
         panel.stats = stats
         panel.timeline = self.timeline
-        header = self.query_one(ServerHeader)
+        header = self.header
         header.info = observation.info
         header.connection = self.connection
         header.now_s = message.at_s
@@ -181,7 +182,7 @@ class ConsoleScreen(Screen[None]):
             self.config.scrape_interval_s,
             message.answered,
         )
-        header = self.query_one(ServerHeader)
+        header = self.header
         if message.info is not None:  # it answers and serves models: the chat goes on
             self.info = message.info
             header.info = message.info
@@ -199,7 +200,7 @@ class ConsoleScreen(Screen[None]):
 
     def _second_tick(self) -> None:
         if not self._closing:
-            self.query_one(ServerHeader).now_s = self.clock()
+            self.header.now_s = self.clock()
 
     def on_resize(self, event: Resize) -> None:
         """Hides the charts on a short terminal, narrows the panel on a narrow one."""
@@ -217,13 +218,13 @@ class ConsoleScreen(Screen[None]):
     def _container_found(self, message: ContainerFound) -> None:
         if message.info is not None and not self._closing:
             self.container = message.info
-            header = self.query_one(ServerHeader)
+            header = self.header
             header.container = container_line(message.info, None, datetime.now(UTC))
             self._watch_container(message.info)
 
     def _watch_container(self, info: ContainerInfo) -> None:
         self._watch = self.sources.container_watch(info)
-        self.query_one(LogsPane).set_note(f"log of container {info.name}")
+        self.chat.logs.set_note(f"log of container {info.name}")
         self.set_interval(CONTAINER_CHECK_S, self._check_container)
         self._check_container()
 
@@ -237,25 +238,25 @@ class ConsoleScreen(Screen[None]):
         if self._closing:
             return
         status: ContainerStatus = message.status
-        header = self.query_one(ServerHeader)
+        header = self.header
         if status.info is None:
             header.container = status.note
             return
         self.container = status.info
         header.container = container_line(status.info, status.note, datetime.now(UTC))
-        logs = self.query_one(LogsPane)
+        logs = self.chat.logs
         if logs.has_class("-shown") and status.info.running and logs.following != status.run_key:
             self._follow_log(status)
 
     def _follow_log(self, status: ContainerStatus) -> None:
         if self._watch is not None and status.info is not None:
-            self.query_one(LogsPane).follow(self._watch, status.info, status.run_key)
+            self.chat.logs.follow(self._watch, status.info, status.run_key)
 
     # --- actions (the keys and the palette: ui/console_commands.py) ---------------------
 
     def action_push(self) -> None:
         """Focuses the push bar."""
-        self.query_one(PushBar).focus()
+        self.chat.push_bar.focus()
 
     def action_leave_input(self) -> None:
         """Leaves the push bar so single keys work again."""
@@ -283,7 +284,7 @@ class ConsoleScreen(Screen[None]):
 
     def action_toggle_breakdown(self) -> None:
         """Shows or hides where each turn's TTFT went."""
-        log = self.query_one(ChatLog)
+        log = self.chat.chat_log
         log.show_breakdown = not log.show_breakdown
 
     def action_settings(self) -> None:
@@ -328,7 +329,7 @@ class ConsoleScreen(Screen[None]):
 
     def action_toggle_logs(self) -> None:
         """Shows or hides the container's log."""
-        logs = self.query_one(LogsPane)
+        logs = self.chat.logs
         logs.toggle_class("-shown")
         if not logs.has_class("-shown"):
             return
@@ -339,7 +340,7 @@ class ConsoleScreen(Screen[None]):
 
     def action_toggle_polling(self) -> None:
         """Shows or hides the access-log lines of polls (/metrics, /health ...) in the log."""
-        logs = self.query_one(LogsPane)
+        logs = self.chat.logs
         logs.toggle_polling()
         self.notify("polling lines shown" if logs.show_polling else "polling lines hidden")
 

@@ -73,31 +73,42 @@ class ChatColumn(Vertical):
         self.folder: ScreenshotFolder | None = None
         self._pending_turn: tuple[ImageAsset | None, str, Path | None] | None = None
         """A turn pushed while the engine was still being built."""
+        self._serves: ServerInfo | None = None
+        """What the server said it serves before the column was mounted."""
         self.logs = LogsPane()
+        self.chat_log = ChatLog()
+        self.trend = TrendChart()
+        self.run_bar = RunBar()
+        self.push_bar = PushBar()
 
     def compose(self) -> ComposeResult:
         """Returns the chat, its charts, the container log, the run line and the push bar."""
-        yield ChatLog()
-        yield TrendChart()
+        yield self.chat_log
+        yield self.trend
         yield self.logs
-        yield RunBar()
-        yield PushBar()
+        yield self.run_bar
+        yield self.push_bar
 
     def on_mount(self) -> None:
         """Opens the images folder, and starts watching it."""
-        self.query_one(RunBar).session_dir = self.config.session_dir.name
+        self.run_bar.session_dir = self.config.session_dir.name
         try:
             self.folder = self.sources.screenshot_folder()
         except SourceError as error:
             self.notify(str(error), severity="error")
         if self.folder is not None:
             self.set_interval(1.0, self._look_for_new_images)
+        if self._serves is not None:
+            self.server_serves(self._serves)
 
     # --- the engine ----------------------------------------------------------------------
 
     def server_serves(self, info: ServerInfo) -> None:
         """Builds the engine (in a thread) the first time the server says what it serves."""
         if self.settings is not None or not info.models:
+            return
+        if not self.is_mounted:  # mounted after the first frame: it asks again then
+            self._serves = info
             return
         names = [card.id for card in info.models]
         model = self.config.model if self.config.model in names else names[0]
@@ -106,7 +117,7 @@ class ChatColumn(Vertical):
         self.settings = RunSettings(
             model, self.config.policy, self.config.transport, self.config.max_tokens
         )
-        self.query_one(RunBar).settings = self.settings
+        self.run_bar.settings = self.settings
         self._build_engine(self.settings)
 
     @work(thread=True, group="engine", exit_on_error=False)
@@ -192,7 +203,7 @@ class ChatColumn(Vertical):
         if self.engine is None and self.settings is None:
             self.notify("not connected yet: waiting for the server's models", severity="warning")
             return
-        self.query_one(RunBar).busy = True
+        self.run_bar.busy = True
         if self.engine is None:
             # the chat client is being built (a second at most): the turn goes out then
             self._pending_turn = (asset, text, path)
@@ -250,19 +261,19 @@ class ChatColumn(Vertical):
             message.preview,
             self.config.preview,
         )
-        await self.query_one(ChatLog).add_turn(view)
+        await self.chat_log.add_turn(view)
         self.screen.refresh_bindings()  # x can cancel it, r can resend
 
     @on(ReplyText)
     async def _reply_text(self, message: ReplyText) -> None:
-        await self.query_one(ChatLog).append_reply(message.turn, message.text)
+        await self.chat_log.append_reply(message.turn, message.text)
 
     @on(TurnFinished)
     async def _turn_finished(self, message: TurnFinished) -> None:
         self.records.append(message.record)
-        await self.query_one(ChatLog).finish(message.record)
-        self.query_one(TrendChart).records = tuple(self.records)
-        run_bar = self.query_one(RunBar)
+        await self.chat_log.finish(message.record)
+        self.trend.records = tuple(self.records)
+        run_bar = self.run_bar
         run_bar.turns = len(self.records)
         run_bar.busy = False
         self.turn_busy = False
@@ -276,7 +287,7 @@ class ChatColumn(Vertical):
         if worker.group in ("turn", "engine"):
             self.turn_busy = False
             self._pending_turn = None
-            self.query_one(RunBar).busy = False
+            self.run_bar.busy = False
 
     @on(Worker.StateChanged)
     def _worker_changed(self, event: Worker.StateChanged) -> None:
@@ -291,7 +302,7 @@ class ChatColumn(Vertical):
             self.notify("a turn is in flight: wait for its receipt", severity="warning")
             return
         self.engine.new_conversation()
-        await self.query_one(ChatLog).add_divider(
+        await self.chat_log.add_divider(
             f"── new conversation after turn {len(self.records)}:"
             " the server sees none of the turns above ──"
         )
@@ -304,7 +315,7 @@ class ChatColumn(Vertical):
         old = self.settings
         self.engine.configure(model=new.model, policy=new.policy, max_tokens=new.max_tokens)
         self.settings = new
-        self.query_one(RunBar).settings = new
+        self.run_bar.settings = new
         if new.transport != old.transport:
             self._swap_transport(new.transport)
 

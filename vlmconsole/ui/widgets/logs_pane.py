@@ -117,6 +117,8 @@ class LogsPane(Vertical):
         self._show_note()
 
     def _show_note(self) -> None:
+        if not self.is_mounted:
+            return  # compose shows the note
         note = self._note
         if self._hidden and not self.show_polling:
             note += f"  ·  {self._hidden:,} polling lines hidden (h shows them)"
