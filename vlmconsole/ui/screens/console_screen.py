@@ -45,6 +45,7 @@ from vlmconsole.ui.messages import (
 )
 from vlmconsole.ui.screens.help_screen import HelpScreen
 from vlmconsole.ui.screens.settings_screen import SettingsScreen
+from vlmconsole.ui.textual_private import prune_closed_watchers
 from vlmconsole.ui.widgets.chat_column import ChatColumn
 from vlmconsole.ui.widgets.server_header import ServerHeader
 from vlmconsole.ui.widgets.server_panel import ServerPanel
@@ -119,6 +120,12 @@ class ConsoleScreen(Screen[None]):
             "sent": chat.last_asset is not None,
         }[command.needs]
         return None if met else WHY_NOT[command.needs]
+
+    def refresh_bindings(self) -> None:
+        """Redraws the footer's keys (dimmed or not), first letting go of the last keys."""
+        for footer in self.query(Footer):
+            prune_closed_watchers(footer)
+        super().refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Dims a command in the footer until it can run (None: shown, but disabled)."""
