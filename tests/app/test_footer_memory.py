@@ -22,10 +22,10 @@ async def test_removed_footer_keys_are_not_kept_alive_by_the_footer(tmp_path: Pa
         chat = app.console_screen.chat
         await until(pilot, lambda: chat.engine is not None)
         footer = app.console_screen.query_one(Footer)
-        held = []
+        held: list[int] = []
         for n in range(1, 6):  # each turn dims and undims `x`: the footer redraws its keys
             await pilot.press("n")
-            await until(pilot, lambda n=n: len(chat.records) == n and not chat.turn_busy)
+            await until(pilot, lambda: len(chat.records) == n and not chat.turn_busy)  # noqa: B023
             await pilot.pause()
             held.append(footer_watchers(footer))
         shown = len(footer.query(FooterKey))
