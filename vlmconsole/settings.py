@@ -30,7 +30,7 @@ and so is a `VLMCONSOLE_` variable that is not one, except those other parts of
 the project read (`NOT_SETTINGS`). Every problem is found before any is reported:
 `SettingsError.problems` holds one line each, naming the file and key, the
 variable or the flag. The API key never shows itself (`ApiKey`), not even in an
-error. The README's "Settings" table is `settings_table()`.
+error. The README's "Settings" table is `settings_docs.settings_table()`.
 """
 
 from __future__ import annotations
@@ -385,19 +385,3 @@ def load_settings(
 def flags_from(args: object, keys: Iterable[str] = KEYS) -> dict[str, object]:
     """Returns the flags given for `keys` from parsed arguments (None where not given)."""
     return {key: getattr(args, flag_of(key).lstrip("-").replace("-", "_"), None) for key in keys}
-
-
-def settings_table() -> str:
-    """Returns the README's Markdown table of every setting: key, variables, flag, default."""
-    rows = [
-        "| key | environment | flag | default | what |",
-        "| --- | --- | --- | --- | --- |",
-    ]
-    for key, field in Settings.model_fields.items():
-        variables = ", ".join(f"`{name}`" for name in variables_of(key))
-        # a value in code type; a default said in words (`the server's first`) as words
-        default = default_text(key) if _extra(key, "said") else f"`{default_text(key)}`"
-        rows.append(
-            f"| `{key}` | {variables} | `{flag_of(key)}` | {default} | {field.description} |"
-        )
-    return "\n".join(rows) + "\n"

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from vlmconsole.settings import KEYS, settings_table
+from vlmconsole.settings import KEYS
+from vlmconsole.settings_docs import settings_table
 
 README = Path(__file__).resolve().parents[2] / "README.md"
-START = "<!-- settings table: made by vlmconsole.settings.settings_table();"
+START = "<!-- settings table: made by vlmconsole.settings_docs.settings_table();"
 END = "<!-- end of settings table -->"
 
 
@@ -19,7 +20,7 @@ def readme_table() -> str:
 
 def test_the_readme_table_is_the_schemas() -> None:
     assert readme_table() == settings_table(), (
-        "README.md's settings table is stale: paste vlmconsole.settings.settings_table()"
+        "README.md's settings table is stale: paste vlmconsole.settings_docs.settings_table()"
     )
 
 
