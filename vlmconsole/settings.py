@@ -31,35 +31,34 @@ the project read (`NOT_SETTINGS`). Every problem is found before any is reported
 `SettingsError.problems` holds one line each, naming the file and key, the
 variable or the flag. The API key never shows itself (`ApiKey`), not even in an
 error. The README's "Settings" table is `settings_docs.settings_table()`.
+
+The schema is a frozen dataclass whose fields carry their flag, their check and
+their words (`dataclasses.fields(Settings)`); each check turns what a source gave
+into the value or raises ValueError in the words of commands/arg_types.py. It was a
+pydantic model: importing pydantic and building the model cost ~190 ms before the
+console's first frame (bench_console.py --only startup), for twelve fields of
+seven kinds.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
+import math
 import os
 import tomllib
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal
-
-from pydantic import (
-    AfterValidator,
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    GetCoreSchemaHandler,
-    PlainSerializer,
-    PlainValidator,
-    PrivateAttr,
-    StringConstraints,
-    ValidationError,
-)
-from pydantic_core import CoreSchema, core_schema
+from typing import Literal, get_args
 
 from vlmconsole.model.outside_text import one_line
 from vlmconsole.model.session import WindowPolicy
+
+Transport = Literal["base64", "url", "file"]
+TRANSPORTS: tuple[str, ...] = get_args(Transport)
+Preview = Literal["auto", "tgp", "sixel", "halfcell", "none"]
+PREVIEWS: tuple[str, ...] = get_args(Preview)
 
 
 class ApiKey:
@@ -85,25 +84,6 @@ class ApiKey:
     def __hash__(self) -> int:
         return hash(self._value)
 
-    @classmethod
-    def __get_pydantic_core_schema__(
-        cls, source: object, handler: GetCoreSchemaHandler
-    ) -> CoreSchema:
-        """Returns the schema that makes a key of a non-empty string and dumps it masked."""
-        return core_schema.no_info_plain_validator_function(
-            cls._validate,
-            serialization=core_schema.plain_serializer_function_ser_schema(repr),
-        )
-
-    @classmethod
-    def _validate(cls, value: object) -> ApiKey:
-        if isinstance(value, ApiKey):
-            return value
-        if not isinstance(value, str) or not value.strip():
-            # the message never quotes the value: it may be a key
-            raise ValueError("must be a non-empty string (the value is not shown)")
-        return cls(value)
-
 
 class SettingsError(ValueError):
     """The settings file, the environment or a flag is not usable; one line a problem."""
@@ -113,87 +93,197 @@ class SettingsError(ValueError):
         super().__init__("\n".join(self.problems))
 
 
-def _not_a_bool(value: object) -> object:
-    # pydantic reads true as 1; in a settings file it is a mistake
-    if isinstance(value, bool):
+# --- the checks: what a source gave -> the value, or ValueError in the user's words -------
+
+
+def _shown_value(value: object) -> str:
+    shown = one_line(repr(value))
+    return shown if len(shown) <= 60 else shown[:57] + "..."
+
+
+def _number(value: object, kind: type[float] | type[int], words: str) -> float:
+    if isinstance(value, bool):  # TOML's true is no number
         raise ValueError(f"must be a number, not {str(value).lower()}")
-    return value
+    if isinstance(value, str):
+        try:
+            return kind(value.strip())
+        except ValueError:
+            raise ValueError(f"{_shown_value(value)} {words}") from None
+    if isinstance(value, int | float) and (kind is float or float(value).is_integer()):
+        return kind(value)
+    raise ValueError(f"{_shown_value(value)} {words}")
 
 
-def _not_empty(value: object) -> object:
+def _positive(number: float, given: object) -> None:
+    if not number > 0:  # NaN too
+        raise ValueError(f"must be more than 0, not {_shown_value(given)}")
+
+
+def check_positive_seconds(value: object) -> float:
+    """A finite number of seconds above 0."""
+    seconds = float(_number(value, float, "is not a number"))
+    _positive(seconds, value)
+    if not math.isfinite(seconds):
+        raise ValueError(f"{_shown_value(value)} is not a finite number")
+    return seconds
+
+
+def check_positive_count(value: object) -> int:
+    """A whole number above 0."""
+    count = int(_number(value, int, "is not a whole number"))
+    _positive(count, value)
+    return count
+
+
+def check_name(value: object) -> str:
+    """Text, without the spaces around it, not empty."""
+    if not isinstance(value, str):
+        raise ValueError(f"must be text, not {_shown_value(value)}")
+    if not value.strip():
+        raise ValueError("must not be empty")
+    return value.strip()
+
+
+def check_folder(value: object) -> Path:
+    """A folder's path, `~` expanded."""
     if isinstance(value, str) and not value.strip():
         raise ValueError("must not be empty")
-    return value
+    if not isinstance(value, str | Path):
+        raise ValueError(f"must be a folder's path, not {_shown_value(value)}")
+    return Path(value).expanduser()
 
 
-def _policy(value: object) -> WindowPolicy:
+def check_policy(value: object) -> WindowPolicy:
+    """A window policy, as WindowPolicy.parse reads it (its reason when it cannot)."""
     if isinstance(value, WindowPolicy):
         return value
     if not isinstance(value, str):
         raise ValueError(f"must be none, slide:N or chunk:N, not {_shown_value(value)}")
-    return WindowPolicy.parse(value)  # its PolicyError is a ValueError: pydantic keeps it
+    return WindowPolicy.parse(value)  # PolicyError is a ValueError, in its own words
 
 
-PositiveSeconds = Annotated[float, BeforeValidator(_not_a_bool), Field(gt=0, allow_inf_nan=False)]
-PositiveCount = Annotated[int, BeforeValidator(_not_a_bool), Field(gt=0)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
-Folder = Annotated[Path, BeforeValidator(_not_empty), AfterValidator(lambda p: p.expanduser())]
-Policy = Annotated[WindowPolicy, PlainValidator(_policy), PlainSerializer(str)]
-Transport = Literal["base64", "url", "file"]
-Preview = Literal["auto", "tgp", "sixel", "halfcell", "none"]
+def check_one_of(options: Sequence[str]) -> Callable[[object], str]:
+    """One of `options`, as it is written."""
+    listed = ", ".join(repr(option) for option in options[:-1]) + f" or {options[-1]!r}"
+
+    def check(value: object) -> str:
+        if not isinstance(value, str) or value not in options:
+            raise ValueError(f"must be {listed}, not {_shown_value(value)}")
+        return value
+
+    return check
 
 
-def _setting(default: object, flag: str, said: str | None = None) -> Any:
-    """Returns a field: its default, its flag, and its default in words when not a value."""
+def check_api_key(value: object) -> ApiKey:
+    """A non-empty string; no message ever quotes it."""
+    if isinstance(value, ApiKey):
+        return value
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("must be a non-empty string (the value is not shown)")
+    return ApiKey(value)
+
+
+def _setting(
+    default: object,
+    flag: str,
+    check: Callable[[object], object],
+    what: str,
+    said: str | None = None,
+) -> object:
+    """Returns a field: its default, its flag, its check, its words, its default in words."""
     shown = f"{default:g}" if isinstance(default, float) else str(default)
-    return Field(default, json_schema_extra={"flag": flag, "shown": said or shown, "said": said})
+    meta = {"flag": flag, "check": check, "what": what, "shown": said or shown, "said": said}
+    return field(default=default, metadata=meta)
 
 
-class Settings(BaseModel):
+@dataclass(frozen=True, slots=True)
+class Settings:
     """What every command reads, resolved from flags, environment, file and defaults."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
-
-    api_key: ApiKey | None = _setting(None, "--api-key", "none")
-    """Bearer token for a server started with vLLM's --api-key (better kept in the environment)."""
-    timeout_s: PositiveSeconds = _setting(5.0, "--timeout")
-    """Seconds to wait for one HTTP answer (not for a whole streamed reply)."""
-    scrape_interval_s: PositiveSeconds = _setting(1.0, "--interval")
-    """Seconds between two /metrics scrapes."""
-    theme: Name = _setting("vlm-dark", "--theme")
-    """vlm-dark, vlm-light, vlm-contrast, or one of yours (~/.config/vlmconsole/themes)."""
-    policy: Policy = _setting(WindowPolicy(), "--policy")
-    """Window policy over old images: none, slide:N or chunk:N."""
-    transport: Transport = _setting("base64", "--transport")
-    """How screenshots reach the server: base64, url or file."""
-    max_tokens: PositiveCount = _setting(64, "--max-tokens")
-    """Reply length, in tokens."""
-    preview: Preview = _setting("auto", "--preview")
-    """Image previews: auto, tgp (Kitty), sixel, halfcell or none."""
-    images_dir: Folder | None = _setting(None, "--images", "none; demo: the samples")
-    """Where n takes the next screenshot from, and w watches."""
-    model: Name | None = _setting(None, "--model", "the server's first")
-    """The model to chat with."""
-    session_dir: Folder | None = _setting(
-        None, "--session-dir", "$XDG_DATA_HOME/vlmconsole/sessions/TIME"
+    api_key: ApiKey | None = _setting(  # type: ignore[assignment]
+        None,
+        "--api-key",
+        check_api_key,
+        "Bearer token for a server started with vLLM's --api-key (better kept in the environment).",
+        "none",
     )
-    """The folder for the journal and the exports."""
-    text: Name = _setting("What changed on this screen?", "--text")
-    """Words sent with a screenshot pushed without words."""
-
-    _sources: dict[str, str] = PrivateAttr(default_factory=dict)
+    timeout_s: float = _setting(  # type: ignore[assignment]
+        5.0,
+        "--timeout",
+        check_positive_seconds,
+        "Seconds to wait for one HTTP answer (not for a whole streamed reply).",
+    )
+    scrape_interval_s: float = _setting(  # type: ignore[assignment]
+        1.0, "--interval", check_positive_seconds, "Seconds between two /metrics scrapes."
+    )
+    theme: str = _setting(  # type: ignore[assignment]
+        "vlm-dark",
+        "--theme",
+        check_name,
+        "vlm-dark, vlm-light, vlm-contrast, or one of yours (~/.config/vlmconsole/themes).",
+    )
+    policy: WindowPolicy = _setting(  # type: ignore[assignment]
+        WindowPolicy(),
+        "--policy",
+        check_policy,
+        "Window policy over old images: none, slide:N or chunk:N.",
+    )
+    transport: Transport = _setting(  # type: ignore[assignment]
+        "base64",
+        "--transport",
+        check_one_of(TRANSPORTS),
+        "How screenshots reach the server: base64, url or file.",
+    )
+    max_tokens: int = _setting(  # type: ignore[assignment]
+        64, "--max-tokens", check_positive_count, "Reply length, in tokens."
+    )
+    preview: Preview = _setting(  # type: ignore[assignment]
+        "auto",
+        "--preview",
+        check_one_of(PREVIEWS),
+        "Image previews: auto, tgp (Kitty), sixel, halfcell or none.",
+    )
+    images_dir: Path | None = _setting(  # type: ignore[assignment]
+        None,
+        "--images",
+        check_folder,
+        "Where n takes the next screenshot from, and w watches.",
+        "none; demo: the samples",
+    )
+    model: str | None = _setting(  # type: ignore[assignment]
+        None, "--model", check_name, "The model to chat with.", "the server's first"
+    )
+    session_dir: Path | None = _setting(  # type: ignore[assignment]
+        None,
+        "--session-dir",
+        check_folder,
+        "The folder for the journal and the exports.",
+        "$XDG_DATA_HOME/vlmconsole/sessions/TIME",
+    )
+    text: str = _setting(  # type: ignore[assignment]
+        "What changed on this screen?",
+        "--text",
+        check_name,
+        "Words sent with a screenshot pushed without words.",
+    )
+    sources: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+    """Where each value came from (not a setting): see `source_of`."""
 
     @property
     def api_key_source(self) -> str:
         """Returns where the key came from: its flag, variable, `file PATH`, or `none`."""
-        return self._sources.get("api_key", "none")
+        return self.sources.get("api_key", "none")
 
     def source_of(self, key: str) -> str:
         """Returns where `key`'s value came from: a flag, a variable, `file PATH`, or `default`."""
-        return self._sources.get(key, "default")
+        return self.sources.get(key, "default")
 
 
-KEYS: tuple[str, ...] = tuple(Settings.model_fields)
+SCHEMA: dict[str, dataclasses.Field[object]] = {
+    f.name: f for f in dataclasses.fields(Settings) if "flag" in f.metadata
+}
+"""Every setting's field, in the schema's order; `metadata` holds its flag, check, words."""
+KEYS: tuple[str, ...] = tuple(SCHEMA)
 """Every setting's name, in the schema's order."""
 KEY_VARIABLES = ("VLMCONSOLE_API_KEY", "VLLM_API_KEY", "OPENAI_API_KEY")
 """Where the API key is read from, first found wins."""
@@ -210,20 +300,24 @@ NOT_SETTINGS = frozenset(
 """VLMCONSOLE_ variables that are read elsewhere and are not settings."""
 
 
-def _extra(key: str, name: str) -> object:
-    extra = Settings.model_fields[key].json_schema_extra
-    assert isinstance(extra, dict)
-    return extra[name]
-
-
 def flag_of(key: str) -> str:
     """Returns the flag that sets `key` (`--max-tokens`)."""
-    return str(_extra(key, "flag"))
+    return str(SCHEMA[key].metadata["flag"])
 
 
 def default_text(key: str) -> str:
     """Returns `key`'s default as the help and the README show it."""
-    return str(_extra(key, "shown"))
+    return str(SCHEMA[key].metadata["shown"])
+
+
+def said_in_words(key: str) -> bool:
+    """Returns True when `key`'s default is said in words (`the server's first`)."""
+    return SCHEMA[key].metadata["said"] is not None
+
+
+def description(key: str) -> str:
+    """Returns what `key` is, in one sentence."""
+    return str(SCHEMA[key].metadata["what"])
 
 
 def default_for_flag(options: Iterable[str]) -> str | None:
@@ -277,7 +371,7 @@ def _file_layer(path: Path, problems: list[str]) -> dict[str, _Given]:
     shown = one_line(path)
     layer: dict[str, _Given] = {}
     for key, value in data.items():
-        if key in Settings.model_fields:
+        if key in SCHEMA:
             layer[key] = _Given(value, f"{key} in {shown}", f"file {shown}")
         else:
             problems.append(_unknown(key, shown, KEYS))
@@ -308,53 +402,18 @@ def _flag_layer(flags: Mapping[str, object]) -> dict[str, _Given]:
     }
 
 
-def _shown_value(value: object) -> str:
-    shown = one_line(repr(value))
-    return shown if len(shown) <= 60 else shown[:57] + "..."
-
-
-_PHRASES = {
-    "float_parsing": "{value} is not a number",
-    "float_type": "{value} is not a number",
-    "int_parsing": "{value} is not a whole number",
-    "int_type": "{value} is not a whole number",
-    "int_from_float": "{value} is not a whole number",
-    "finite_number": "{value} is not a finite number",
-    "greater_than": "must be more than {gt}, not {value}",
-    "literal_error": "must be {expected}, not {value}",
-    "string_type": "must be text, not {value}",
-    "string_too_short": "must not be empty",
-    "path_type": "must be a folder's path, not {value}",
-}
-"""pydantic's error types in the words of commands/arg_types.py."""
-
-
-def _reason(key: str, error: Mapping[str, Any]) -> str:
-    if key == "api_key":  # never quote what may be a key
-        return "must be a non-empty string (the value is not shown)"
-    context = error.get("ctx") or {}
-    if error["type"] == "value_error":  # our validators' and WindowPolicy's own words
-        return one_line(context["error"])
-    value = _shown_value(error["input"])
-    phrase = _PHRASES.get(error["type"])
-    if phrase is None:
-        return f"{one_line(error['msg'])}, not {value}"
-    gt = context.get("gt", 0)
-    return phrase.format(value=value, gt=f"{gt:g}", expected=context.get("expected", ""))
-
-
 def _validate(
     layer: Mapping[str, _Given], problems: list[str], sources: dict[str, str]
 ) -> dict[str, object]:
     """Returns the layer's values that are valid, adding a problem for each that is not."""
     valid: dict[str, object] = {}
     for key, given in layer.items():
+        check: Callable[[object], object] = SCHEMA[key].metadata["check"]
         try:
-            checked = Settings.model_validate({key: given.value})
-        except ValidationError as error:
-            problems.extend(f"{given.place}: {_reason(key, e)}" for e in error.errors())
+            valid[key] = check(given.value)
+        except ValueError as error:
+            problems.append(f"{given.place}: {one_line(error)}")
             continue
-        valid[key] = getattr(checked, key)
         sources[key] = given.source
     return valid
 
@@ -377,9 +436,7 @@ def load_settings(
     values.update(_validate(_flag_layer(flags or {}), problems, sources))
     if problems:
         raise SettingsError(problems)
-    settings = Settings.model_validate(values)
-    settings._sources = sources
-    return settings
+    return Settings(**values, sources=sources)  # type: ignore[arg-type]  # each one checked
 
 
 def flags_from(args: object, keys: Iterable[str] = KEYS) -> dict[str, object]:

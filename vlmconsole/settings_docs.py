@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-from vlmconsole.settings import Settings, default_text, flag_of, variables_of
-from vlmconsole.settings import _extra as said_in_words
+from vlmconsole.settings import (
+    KEYS,
+    default_text,
+    description,
+    flag_of,
+    said_in_words,
+    variables_of,
+)
 
 
 def settings_table() -> str:
@@ -12,11 +18,11 @@ def settings_table() -> str:
         "| key | environment | flag | default | what |",
         "| --- | --- | --- | --- | --- |",
     ]
-    for key, field in Settings.model_fields.items():
+    for key in KEYS:
         variables = ", ".join(f"`{name}`" for name in variables_of(key))
         # a value in code type; a default said in words (`the server's first`) as words
-        default = default_text(key) if said_in_words(key, "said") else f"`{default_text(key)}`"
+        default = default_text(key) if said_in_words(key) else f"`{default_text(key)}`"
         rows.append(
-            f"| `{key}` | {variables} | `{flag_of(key)}` | {default} | {field.description} |"
+            f"| `{key}` | {variables} | `{flag_of(key)}` | {default} | {description(key)} |"
         )
     return "\n".join(rows) + "\n"

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from vlmconsole.sources.image_folder import ImageFolder
-from vlmconsole.sources.screenshots import ImageError
+from vlmconsole.sources.source_errors import ImageError
 
 
 def test_next_image_in_name_order_then_none(tmp_path: Path) -> None:

@@ -13,18 +13,21 @@ import pytest
 
 from tests.unit.test_settings import env_with, write_file
 from vlmconsole.cli import build_parser
-from vlmconsole.commands.attach import PREVIEWS, TRANSPORTS
 from vlmconsole.commands.settings_flags import KEY_HELP
+from vlmconsole.model import run_settings
 from vlmconsole.model.session import WindowPolicy
 from vlmconsole.settings import (
     KEY_VARIABLES,
     KEYS,
+    PREVIEWS,
+    TRANSPORTS,
     Preview,
     Transport,
     flag_of,
     flags_from,
     load_settings,
 )
+from vlmconsole.ui import terminal_probe
 
 
 @pytest.mark.parametrize("command", [["attach", ":8000"], ["demo"]])
@@ -103,12 +106,33 @@ def test_the_cli_prints_each_problem_on_a_line_and_exits_2(
     assert not (tmp_path / "data").exists(), "no session folder was made"
 
 
-def test_the_flags_closed_sets_and_key_variables_are_the_schemas() -> None:
-    assert TRANSPORTS == get_args(Transport) and PREVIEWS == get_args(Preview)
+def test_the_closed_sets_and_key_variables_are_the_schemas() -> None:
+    assert TRANSPORTS == get_args(Transport) == run_settings.TRANSPORTS
+    assert PREVIEWS == get_args(Preview) == terminal_probe.PREVIEWS
+    parser = build_parser()
+    attach = parser.parse_args(["attach", ":8000"])
+    assert attach.transport is None and attach.preview is None  # not given: the file's
+    for flag, values in (("--transport", TRANSPORTS), ("--preview", PREVIEWS)):
+        for value in values:
+            chosen = parser.parse_args(["attach", ":8000", flag, value])
+            assert getattr(chosen, flag.lstrip("-")) == value
     assert all(name in KEY_HELP for name in KEY_VARIABLES)
 
 
-def test_building_the_parser_does_not_load_the_schema() -> None:
-    code = "import sys, vlmconsole.cli as c; c.build_parser(); sys.exit('pydantic' in sys.modules)"
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60)
-    assert done.returncode == 0, "vlmconsole --help would import pydantic"
+HEAVY_AT_START = ("pydantic", "numpy", "PIL", "openai", "textual_image.renderable", "docker")
+"""What the console's start-up must not import: each cost tens of milliseconds before the
+first frame (bench_console.py --only startup); they load when first needed."""
+
+
+def test_the_console_starts_without_the_heavy_libraries() -> None:
+    # what `attach` imports before App.run(): the command, the settings, the sources,
+    # the terminal probe and the app (the first scrape's thread is not started here)
+    code = (
+        "import sys, vlmconsole.cli as c; c.build_parser();"
+        " import vlmconsole.commands.attach, vlmconsole.settings, vlmconsole.sources.docker_source,"
+        " vlmconsole.sources.live_sources, vlmconsole.ui.terminal_probe, vlmconsole.ui.app;"
+        f" print(' '.join(m for m in {HEAVY_AT_START!r} if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [], "imported at start-up"

@@ -10,10 +10,7 @@ from pathlib import Path
 
 from vlmconsole.commands.arg_types import positive_int, positive_seconds
 from vlmconsole.commands.settings_flags import add_connection_arguments
-
-TRANSPORTS = ("base64", "url", "file")
-PREVIEWS = ("auto", "tgp", "sixel", "halfcell", "none")
-"""The closed sets of settings.Transport and settings.Preview (a test keeps them the same)."""
+from vlmconsole.settings import PREVIEWS, TRANSPORTS
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -23,6 +23,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Starts the demo server on 127.0.0.1, attaches the console to it; returns the exit code."""
+    import dataclasses
+
     from vlmconsole.commands.attach import run_console
     from vlmconsole.commands.settings_flags import print_error
     from vlmconsole.packaged import sample_screenshots
@@ -37,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
         print_error(error)
         return 2
     if settings.images_dir is None:
-        settings = settings.model_copy(update={"images_dir": sample_screenshots()})
+        settings = dataclasses.replace(settings, images_dir=sample_screenshots())
     config = SimConfig(speed=args.speed, background_load=args.load)
     with run_in_thread(config, port=args.port) as server:
         return run_console(parse_endpoint(server.base_url), settings)

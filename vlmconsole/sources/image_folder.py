@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from vlmconsole.model.screenshot_formats import IMAGE_SUFFIXES
-from vlmconsole.sources.screenshots import ImageError
+from vlmconsole.sources.source_errors import ImageError
 
 
 class ImageFolder:

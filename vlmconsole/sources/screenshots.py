@@ -18,17 +18,13 @@ from PIL import Image, UnidentifiedImageError
 
 from vlmconsole.model.screenshot_formats import IMAGE_SUFFIXES, PREVIEW_SIZE
 from vlmconsole.model.turn_record import ImageInfo
-from vlmconsole.sources.source_errors import SourceError
+from vlmconsole.sources.source_errors import ImageError as ImageError  # raised here
 from vlmconsole.sources.synthetic_images import synthetic_screenshot
 
 MAX_FILE_BYTES = 50 * 1024 * 1024
 MAX_PIXELS = 64_000_000
 """Decompression-bomb guard: larger images are refused before they are decoded."""
 _SENT_AS_IS = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
-
-
-class ImageError(SourceError):
-    """An image that cannot be sent; the message names the file and why."""
 
 
 @dataclass(frozen=True, slots=True)

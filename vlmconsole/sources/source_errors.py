@@ -9,6 +9,10 @@ class SourceError(Exception):
     """Something outside the console went wrong; `str(error)` is one actionable line."""
 
 
+class ImageError(SourceError):
+    """An image that cannot be sent; the message names the file and why."""
+
+
 class EndpointError(SourceError):
     """The address given for the server cannot be used."""
 

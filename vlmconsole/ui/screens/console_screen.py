@@ -58,6 +58,10 @@ class ConsoleScreen(Screen[None]):
     """The header, the server panel, the chat column and the footer."""
 
     BINDINGS = console_bindings()  # one table: keys, palette and help (console_commands.py)
+    AUTO_FOCUS = ""
+    """Nothing is focused at start: the console's keys are single keys, and focusing the
+    panel's scroll restyled every widget under it twice before the first metrics (~0.1 s
+    each: bench_console.py --only startup). Tab still focuses the panel and the chat."""
 
     def __init__(
         self,
@@ -95,7 +99,7 @@ class ConsoleScreen(Screen[None]):
             # first metrics 0.15 s later: bench_console.py --only startup)
             yield self.panel
             yield self.chat
-        yield Footer()
+        yield Footer(compact=True)  # compact: each key is styled once, not twice
 
     def on_mount(self) -> None:
         """Starts scraping, and watching the container (or looking for it)."""

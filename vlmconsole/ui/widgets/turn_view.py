@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PIL import Image as PILImage
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
@@ -14,10 +13,12 @@ from textual.widgets import Static
 
 from vlmconsole.model.screenshot_formats import PREVIEW_SIZE
 from vlmconsole.model.turn_record import TurnRecord
+from vlmconsole.ui.terminal_probe import preview_widgets
 from vlmconsole.views.receipt import breakdown_text, receipt
 from vlmconsole.views.safe_text import plain, strip_control
 
 if TYPE_CHECKING:
+    from PIL.Image import Image as PILImage
     from textual.widgets.markdown import MarkdownStream
 
 CELL_PREVIEW_PIXELS = (48, 24)
@@ -31,11 +32,7 @@ def preview_pixels(preview: str) -> tuple[int, int]:
     keeps a few kilobytes, not a 256x144 image and its pixel data (~0.8 MB a turn
     was measured); sixel and the terminal graphics protocol draw real pixels.
     """
-    if preview == "halfcell":
-        return CELL_PREVIEW_PIXELS
-    from textual_image.renderable import HalfcellImage, Image, UnicodeImage
-
-    return CELL_PREVIEW_PIXELS if Image in (HalfcellImage, UnicodeImage) else PREVIEW_SIZE
+    return PREVIEW_SIZE if preview in ("sixel", "tgp") else CELL_PREVIEW_PIXELS
 
 
 REPLY_SHOWN_CHARS = 2000
@@ -73,7 +70,7 @@ class TurnView(Widget):
         text: str,
         image_label: str | None,
         image_size: tuple[int, int] | None,
-        image: PILImage.Image | None,
+        image: PILImage | None,
         preview: str,
     ) -> None:
         super().__init__(id=f"turn-{turn}")
@@ -117,21 +114,10 @@ class TurnView(Widget):
         if self.preview == "none" or image is None:
             return placeholder
         try:
-            if self.preview == "halfcell":
-                from textual_image.widget import HalfcellImage
-
-                return HalfcellImage(image, id="preview")
-            if self.preview == "sixel":
-                from textual_image.widget import SixelImage
-
-                return SixelImage(image, id="preview")
-            if self.preview == "tgp":
-                from textual_image.widget import TGPImage
-
-                return TGPImage(image, id="preview")
-            from textual_image.widget import Image
-
-            return Image(image, id="preview")
+            widgets = preview_widgets()
+            drawn = {"sixel": widgets.SixelImage, "tgp": widgets.TGPImage}
+            preview: Widget = drawn.get(self.preview, widgets.HalfcellImage)(image, id="preview")
+            return preview
         except Exception:  # a preview must never cost the turn
             return placeholder
 
