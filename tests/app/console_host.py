@@ -81,6 +81,10 @@ class ScriptedObserver:
             raise ServerUnreachable("http://127.0.0.1:9", "connection refused")
         return self.observation
 
+    def ready(self) -> Observation | None:
+        """Nothing in hand before it is asked."""
+        return None
+
     async def aclose(self) -> None:
         """Nothing to close."""
 

@@ -123,6 +123,8 @@ class ScriptedFeed:
         self.calls = 0
         self.down = False
         """Set by go_down(): the server is unreachable (the connection is refused)."""
+        self.early = False
+        """When set, the first capture is in hand at start (as an early scrape's)."""
         self._woken = asyncio.Event()
 
     @property
@@ -134,6 +136,13 @@ class ScriptedFeed:
         """Makes the server unreachable: the waiting scrape and every later one fail."""
         self.down = True
         self._woken.set()
+
+    def ready(self) -> Observation | None:
+        """Hands over the first capture once, without waiting, when `early` is set."""
+        if not self.early or self.calls:
+            return None
+        self.calls += 1
+        return Observation(self.info, self.pages[0])
 
     async def observe(self) -> Observation:
         """Returns the next capture, or raises ServerUnreachable once down."""

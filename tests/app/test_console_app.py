@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +20,8 @@ from vlmconsole.model.server_info import ModelCard, ServerInfo
 from vlmconsole.sim.config import SimConfig
 from vlmconsole.sim.sim_server import SimServer, run_in_thread
 from vlmconsole.sources.console_sources import ChatEngine
+from vlmconsole.sources.early_scrape import ScrapeAhead
+from vlmconsole.sources.live_sources import LiveSources
 from vlmconsole.ui.app import VlmConsoleApp
 from vlmconsole.ui.screens.help_screen import HelpScreen
 from vlmconsole.ui.widgets.server_header import ServerHeader
@@ -439,3 +442,28 @@ async def test_a_key_pressed_too_early_says_why_and_is_dimmed(
             "no screenshot folder: start the console with --images DIR",
             "nothing sent yet: push a screenshot first (p or n)",
         ]
+
+
+async def test_an_early_scrape_that_is_in_is_drawn_in_the_first_frame(
+    sim: SimServer, tmp_path: Path
+) -> None:
+    app = console_for(sim.base_url, tmp_path, images=None)
+    sources = app.console_screen.sources
+    assert isinstance(sources, LiveSources)
+    sources.scrape_ahead()  # as attach does, before the app is built
+    feed = sources.metrics
+    assert isinstance(feed, ScrapeAhead)
+    assert feed.wait_s(10.0)  # it is in before the screen mounts
+    screen = app.console_screen
+    screen.config = dataclasses.replace(screen.config, scrape_interval_s=60.0)
+
+    async def not_asked() -> Observation:
+        raise AssertionError("the screen asked the feed instead of taking what was in hand")
+
+    feed.observe = not_asked  # type: ignore[method-assign]
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.pause()
+        panel = screen.query_one(ServerPanel)
+        assert panel.stats is not None and panel.stats.kv_capacity is not None
+        assert panel.stats.kv_capacity.capacity_tokens == 2_097_152
+        assert screen.header.info is not None and screen.connection.link is Link.LIVE

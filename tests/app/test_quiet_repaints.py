@@ -12,6 +12,7 @@ from textual.widgets import Static
 from tests.app.widget_hosts import WidgetHost, screen_text
 from vlmconsole.model.connection import Connection, Link
 from vlmconsole.model.server_info import ModelCard, ServerInfo
+from vlmconsole.ui.widgets.metric_row import MetricRow
 from vlmconsole.ui.widgets.quiet_sparkline import QuietSparkline, drawn_bars
 from vlmconsole.ui.widgets.quiet_update import update_if_changed
 from vlmconsole.ui.widgets.server_header import ServerHeader
@@ -112,3 +113,28 @@ async def test_header_repaints_on_the_second_tick_only_when_its_words_change(
         header.now_s = 22.0
         await pilot.pause()
         assert counted.paints > before and "retry in 3 s" in screen_text(app)
+
+
+async def test_a_metric_row_repaints_only_when_what_it_draws_changes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    app = WidgetHost(lambda: MetricRow("prompt"))
+    async with app.run_test(size=(40, 1)) as pilot:
+        row = app.widget
+        row.value_text, row.series = "12 tok/s", (0.0, 0.0)
+        await pilot.pause()
+        counted = Refreshes(row, monkeypatch)
+        for length in range(3, 30):
+            row.series = (0.0,) * length
+            row.value_text = "12 tok/s"
+        await pilot.pause()
+        assert counted.paints == 0, "an idle series and the same value drew the same line"
+        row.series = (0.0,) * 29 + (5.0,)
+        await pilot.pause()
+        assert counted.paints == 1 and screen_text(app).rstrip().endswith("█"), "the new peak"
+        row.value_text = "13 tok/s"
+        await pilot.pause()
+        assert counted.paints == 2 and "13 tok/s" in screen_text(app)
+        row.show_sparkline = False
+        await pilot.pause()
+        assert counted.paints == 3 and "█" not in screen_text(app), "narrow: no bars"

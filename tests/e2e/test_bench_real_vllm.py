@@ -76,6 +76,25 @@ def test_every_turn_finished_and_the_server_counted_every_prompt_token(
     ]
 
 
+def test_every_token_is_timed_no_turn_without_a_ttft(
+    bench_run: tuple[dict[str, list[TurnRecord]], Path, float, str],
+) -> None:
+    # before: 9 of 30 turns of this random-weight model had no TTFT and decode rates of
+    # 10,000 tok/s, their first tokens rendering no text
+    runs, out, _delta, _stdout = bench_run
+    records = [r for run in runs.values() for r in run]
+    assert all(r.ttft_s is not None and r.ttft_source == "usage" for r in records), [
+        (r.policy, r.turn, r.ttft_s, r.ttft_source) for r in records
+    ]
+    assert all(r.itl_p50_s is not None and r.itl_max_s is not None for r in records)
+    for record in records:
+        assert record.decode_tok_s is not None and record.server_decode_tok_s is not None
+        assert record.decode_tok_s < 3 * record.server_decode_tok_s, record
+    with (out / "turns.csv").open() as file:
+        rows = list(csv.DictReader(file))
+    assert {row["ttft_source"] for row in rows} == {"usage"} and all(r["itl_p90_s"] for r in rows)
+
+
 def test_each_screenshot_costs_what_the_server_says(
     bench_run: tuple[dict[str, list[TurnRecord]], Path, float, str],
 ) -> None:

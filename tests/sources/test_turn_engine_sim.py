@@ -82,6 +82,8 @@ async def test_none_hits_more_each_turn_and_every_turn_is_on_disk_first(
         assert [r.turn for r in read_journal(tmp_path / "journal.jsonl").records][-1] == n + 1
         hits.append(record.cached_tokens or 0)
         assert record.new_image_tokens == 863 and record.breakdown is not None
+        # the demo server counts tokens in every chunk, as vLLM does when asked
+        assert record.ttft_source == "usage" and record.itl_p90_s is not None
     await made.aclose()
     assert all(b > a for a, b in zip(hits, hits[1:], strict=False)), hits
 

@@ -28,7 +28,7 @@ from vlmconsole.model.turn_measurement import (
     turn_record,
     unsent_record,
 )
-from vlmconsole.model.turn_record import CANCELLED, ImageInfo, TurnRecord, to_json
+from vlmconsole.model.turn_record import CANCELLED, RECORD_VERSION, ImageInfo, TurnRecord, to_json
 from vlmconsole.model.turn_timing import ServerTiming, StreamTimes, Usage
 
 REST = "vllm-0.32.0-rest"
@@ -131,7 +131,10 @@ def test_three_real_vllm_turns_derive_the_records_the_engine_journaled() -> None
         scrapes = ServerScrapes(parse_metrics(page, 0.0), parse_metrics(after, 2.0))
         labels, request, outcome = measured(journaled)
         derived = turn_record(labels, request, outcome, scrapes, known, last_ok)
-        assert_same(to_json(derived), to_json(journaled))
+        # journaled as version 1: what version 2 adds is what content-timed chunks give
+        # (no usage per chunk then: no token counts, no ITL spread, no first text of its own)
+        expected = {**to_json(journaled), "version": RECORD_VERSION, "ttft_source": "content"}
+        assert_same(to_json(derived), expected)
         known.update(learned_image_tokens(derived))
         page, last_ok = after, derived
     assert list(known.values()) == [863, 863, 863]

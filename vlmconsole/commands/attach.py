@@ -70,13 +70,17 @@ def run(args: argparse.Namespace) -> int:
     """Runs `attach`; returns the exit code."""
     from vlmconsole.commands.settings_flags import print_error
     from vlmconsole.settings import SettingsError, flags_from, load_settings
-    from vlmconsole.sources.docker_source import resolve_target
+    from vlmconsole.sources.endpoint import looks_like_address, parse_endpoint
     from vlmconsole.sources.source_errors import SourceError
 
     try:
         settings = load_settings(flags_from(args))
-        # the container behind an address is looked up once the console is up
-        endpoint, container = resolve_target(args.server, behind=False)
+        if looks_like_address(args.server):  # Docker is not asked before the console is up
+            endpoint, container = parse_endpoint(args.server), None
+        else:  # a container's name: Docker says where it listens
+            from vlmconsole.sources.docker_source import resolve_target
+
+            endpoint, container = resolve_target(args.server, behind=False)
     except (SettingsError, SourceError) as error:
         print_error(error)
         return 2

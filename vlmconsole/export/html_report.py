@@ -127,6 +127,11 @@ def _turn_row(record: TurnRecord, label: str) -> str:
         _td(fmt(record.new_image_tokens)),
         _td(fmt(record.images_in_request)),
         _td(fmt(record.ttft_s)),
+        _td(esc(record.ttft_source or ""), "t"),
+        _td(fmt(record.first_text_s)),
+        _td(fmt(record.itl_p50_s)),
+        _td(fmt(record.itl_p90_s)),
+        _td(fmt(record.itl_max_s)),
         _td(fmt(decode_rate_tok_s(record), 1)),
         _td(fmt(record.e2e_s)),
         *(_td(fmt(parts.get(name))) for name in BREAKDOWN_PARTS),
@@ -150,6 +155,11 @@ def _turns(records: Sequence[TurnRecord], labels: dict[str, str]) -> str:
         "new image tokens",
         "images in request",
         "TTFT (s)",
+        "TTFT by",
+        "first text (s)",
+        "ITL p50 (s)",
+        "ITL p90 (s)",
+        "ITL max (s)",
         "decode (tok/s)",
         "e2e (s)",
         *(f"{name} (s)" for name in BREAKDOWN_PARTS),
@@ -157,7 +167,7 @@ def _turns(records: Sequence[TurnRecord], labels: dict[str, str]) -> str:
         "reply / error",
     )
     groups = (
-        '<tr><th colspan="14"></th>'
+        '<tr><th colspan="19"></th>'
         f'<th class="group" colspan="{len(BREAKDOWN_PARTS)}">TTFT breakdown</th>'
         '<th colspan="2"></th></tr>'
     )

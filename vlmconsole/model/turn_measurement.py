@@ -24,9 +24,11 @@ from vlmconsole.model.turn_timing import (
     histogram_sums,
     in_flight,
     itl_s,
+    itl_spread,
     new_image_tokens,
     server_timing_from_request_metrics,
     server_timing_from_sums,
+    since_sent,
     tpot_s,
     ttft_s,
 )
@@ -153,6 +155,7 @@ def turn_record(
     completion = usage.completion_tokens if usage else 0
     costs, costs_source = image_tokens(usage, request, known_image_tokens, last_ok)
     first = ttft_s(times)
+    spread = itl_spread(times)
     histograms, note = histogram_timing(usage, scrapes)
     parts = None
     if histograms is not None and first is not None:
@@ -184,9 +187,16 @@ def turn_record(
         request_bytes=outcome.request_bytes,
         prep_s=request.prep_s,
         ttft_s=first,
+        ttft_source=times.ttft_source if first is not None else None,
+        first_text_s=since_sent(times, times.first_text_at_s),
+        first_reasoning_s=since_sent(times, times.first_reasoning_at_s),
+        first_tool_call_s=since_sent(times, times.first_tool_call_at_s),
         decode_tok_s=decode_rate(times, completion),
         server_decode_tok_s=server_decode,
         itl_s=itl_s(times, completion),
+        itl_p50_s=spread.p50_s if spread else None,
+        itl_p90_s=spread.p90_s if spread else None,
+        itl_max_s=spread.max_s if spread else None,
         tpot_s=tpot_s(times, completion),
         e2e_s=times.done_at_s - times.sent_at_s,
         prompt_tokens=usage.prompt_tokens if usage else None,

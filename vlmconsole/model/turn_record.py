@@ -13,7 +13,9 @@ from typing import Any
 
 from vlmconsole.model.turn_timing import ServerTiming, TtftBreakdown
 
-RECORD_VERSION = 1
+RECORD_VERSION = 2
+"""2: ttft_source, the first text / reasoning / tool call times and the ITL spread
+(journals of version 1 load with those empty)."""
 
 
 CONTEXT_FULL_MARKS = ("maximum context length", "maximum model length")
@@ -59,11 +61,21 @@ class TurnRecord:
     prep_s: float | None = None
     """Building the request: messages, image URLs, the JSON body."""
     ttft_s: float | None = None
+    ttft_source: str | None = None
+    """"usage" (the first chunk with completion tokens), "content" (the first chunk with
+    content: a server without usage per chunk), None before version 2."""
+    first_text_s: float | None = None
+    """From sending to the first visible text (later than ttft_s when tokens held it back)."""
+    first_reasoning_s: float | None = None
+    first_tool_call_s: float | None = None
     decode_tok_s: float | None = None
     """Client side: from chunk arrival times (bursty when the client or network buffers)."""
     server_decode_tok_s: float | None = None
     """Server side: (tokens - 1) / the server's decode time, when it reported one."""
     itl_s: float | None = None
+    itl_p50_s: float | None = None
+    itl_p90_s: float | None = None
+    itl_max_s: float | None = None
     tpot_s: float | None = None
     e2e_s: float | None = None
     prompt_tokens: int | None = None

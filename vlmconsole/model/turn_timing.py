@@ -1,11 +1,21 @@
 """Per-turn measurements and where the time to first token went.
 
 Definitions (as GuideLLM and AIPerf measure; see ../shared/DESIGN.md):
-- TTFT: from just before the request is sent to the first chunk carrying
-  content, reasoning content or tool calls (a role-only first chunk is not a token).
-- Decode rate: (completion_tokens - 1) / (last content chunk - first), tokens
-  from usage, never from chunk counts; not measured below 2 tokens.
-- ITL: (last - first) / (tokens - 1). TPOT: (e2e - TTFT) / (tokens - 1).
+- TTFT: from just before the request is sent to the arrival of the first generated
+  token. Against vLLM the console asks for usage in every chunk
+  (`continuous_usage_stats`) and the first token is the first chunk whose
+  `usage.completion_tokens` is 1 or more, whether it decoded to text or not
+  (`ttft_source` "usage"). A server that sends no usage per chunk falls back to the
+  first chunk carrying content, reasoning content or tool calls ("content"); a
+  role-only first chunk is never a token.
+- The first visible text, the first reasoning token and the first tool call have
+  their own times.
+- Decode rate: tokens after the first chunk / (last token chunk - first), the
+  tokens of each chunk from the usage increments (a chunk of 3 tokens counts 3);
+  without usage per chunk, (completion_tokens - 1) over the content chunks' span.
+  Not measured below 2 tokens.
+- ITL: each token chunk's gap since the one before, shared by the tokens it
+  carries; the mean, p50, p90 and max of those. TPOT: (e2e - TTFT) / (tokens - 1).
 - The server's timing of a turn comes from vLLM's per-request metrics when the
   response carries them, else from the deltas of its histogram `_sum`s across
   the turn, valid only when this was the only request in flight.
@@ -29,6 +39,17 @@ class StreamTimes:
     last_token_at_s: float | None
     done_at_s: float
     content_chunks: int
+    token_chunks: tuple[tuple[float, int], ...] = ()
+    """Each chunk that carried tokens: its arrival and how many (from usage), in order."""
+    ttft_source: str = "content"
+    """"usage": the first chunk with completion tokens; "content": the first with content."""
+    first_text_at_s: float | None = None
+    first_reasoning_at_s: float | None = None
+    first_tool_call_at_s: float | None = None
+
+
+TTFT_BY_USAGE, TTFT_BY_CONTENT = "usage", "content"
+"""How a turn's first token was told: usage.completion_tokens, or the first content."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,19 +118,72 @@ def ttft_s(times: StreamTimes) -> float | None:
     return times.first_token_at_s - times.sent_at_s
 
 
+def since_sent(times: StreamTimes, at_s: float | None) -> float | None:
+    """Returns seconds from sending to `at_s`, or None."""
+    return None if at_s is None else at_s - times.sent_at_s
+
+
+def _tokens_after_first(times: StreamTimes, completion_tokens: int) -> int:
+    """Tokens that arrived after the first token chunk (by usage when it was counted)."""
+    if times.token_chunks:
+        return sum(tokens for _, tokens in times.token_chunks[1:])
+    return completion_tokens - 1
+
+
 def decode_rate(times: StreamTimes, completion_tokens: int) -> float | None:
-    """Returns decoded tokens per second after the first; None below 2 tokens."""
+    """Returns decoded tokens per second after the first chunk; None below 2 tokens."""
     if completion_tokens < 2 or times.first_token_at_s is None or times.last_token_at_s is None:
         return None
     span = times.last_token_at_s - times.first_token_at_s
-    return (completion_tokens - 1) / span if span > 0 else None
+    after = _tokens_after_first(times, completion_tokens)
+    return after / span if span > 0 and after > 0 else None
 
 
 def itl_s(times: StreamTimes, completion_tokens: int) -> float | None:
     """Returns the mean inter-token latency; None below 2 tokens."""
     if completion_tokens < 2 or times.first_token_at_s is None or times.last_token_at_s is None:
         return None
-    return (times.last_token_at_s - times.first_token_at_s) / (completion_tokens - 1)
+    after = _tokens_after_first(times, completion_tokens)
+    return (times.last_token_at_s - times.first_token_at_s) / after if after > 0 else None
+
+
+def token_gaps(times: StreamTimes) -> list[float]:
+    """Returns one inter-token gap per token after the first chunk: a chunk's gap since
+    the chunk before, shared by the tokens it carries."""
+    gaps: list[float] = []
+    for (before, _), (at, tokens) in zip(times.token_chunks, times.token_chunks[1:], strict=False):
+        if tokens > 0:
+            gaps.extend([(at - before) / tokens] * tokens)
+    return gaps
+
+
+def quantile(values: Sequence[float], q: float) -> float | None:
+    """Returns the q-quantile of `values` (linear between ranks), or None when empty."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = q * (len(ordered) - 1)
+    low = int(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+@dataclass(frozen=True, slots=True)
+class ItlSpread:
+    """The inter-token gaps of one reply: median, p90 and the longest, in seconds."""
+
+    p50_s: float
+    p90_s: float
+    max_s: float
+
+
+def itl_spread(times: StreamTimes) -> ItlSpread | None:
+    """Returns the spread of the reply's inter-token gaps, or None without two token chunks."""
+    gaps = token_gaps(times)
+    p50, p90 = quantile(gaps, 0.5), quantile(gaps, 0.9)
+    if p50 is None or p90 is None:
+        return None
+    return ItlSpread(p50, p90, max(gaps))
 
 
 def tpot_s(times: StreamTimes, completion_tokens: int) -> float | None:

@@ -15,10 +15,10 @@ from typing import Any, cast
 import httpx
 import openai
 from openai import AsyncOpenAI
-from openai.types.chat import ChatCompletionMessageParam
+from openai.types.chat import ChatCompletionMessageParam, ChatCompletionStreamOptionsParam
 
 from vlmconsole.model.turn_measurement import ChatOutcome
-from vlmconsole.model.turn_timing import StreamTimes, Usage
+from vlmconsole.model.turn_timing import TTFT_BY_CONTENT, TTFT_BY_USAGE, StreamTimes, Usage
 from vlmconsole.settings import ApiKey
 from vlmconsole.sources.endpoint import Endpoint
 from vlmconsole.sources.http import transport_cause
@@ -146,8 +146,7 @@ class ChatSource:
         """Sends one streamed request; returns its outcome (never raises for server faults)."""
         self._last_request_bytes = None
         reply: list[str] = []
-        first: float | None = None
-        last: float | None = None
+        arrivals = TokenArrivals()
         chunks = 0
         usage: Usage | None = None
         metrics: dict[str, Any] | None = None
@@ -163,11 +162,19 @@ class ChatSource:
                 messages=cast(list[ChatCompletionMessageParam], messages),
                 max_tokens=max_tokens,
                 stream=True,
-                stream_options={"include_usage": True},
+                # usage in every chunk: its completion_tokens tells each token's arrival
+                stream_options=cast(  # vLLM's own option: not in the SDK's type
+                    ChatCompletionStreamOptionsParam,
+                    {"include_usage": True, "continuous_usage_stats": True},
+                ),
                 extra_body=extra_body,
             ) as response:
                 event = ""
                 async for line in response.iter_lines():
+                    # THE CLOCK: read once per event line, as soon as its bytes are in and
+                    # before its JSON is decoded (the SDK hands over whole lines; its
+                    # parsed chunks would add the model building to every token)
+                    now = self._clock()
                     if not line or line.startswith(":"):  # SSE comments: keep-alives
                         continue
                     if line.startswith("event:"):
@@ -189,17 +196,20 @@ class ChatSource:
                     choices = chunk.get("choices") or []
                     delta = choices[0].get("delta") or {} if choices else {}
                     text = delta.get("content") or ""
-                    if text or delta.get("reasoning_content") or delta.get("tool_calls"):
-                        now = self._clock()
-                        first = now if first is None else first
-                        last = now
+                    reasoning = delta.get("reasoning_content") or delta.get("reasoning")
+                    tools = delta.get("tool_calls")
+                    if text or reasoning or tools:
                         chunks += 1
+                        arrivals.content(now, bool(text), bool(reasoning), bool(tools))
                         if text:
                             reply.append(text)
                             if on_text is not None:
                                 on_text(text)
-                    if isinstance(chunk.get("usage"), dict):
-                        usage = _usage(chunk["usage"])
+                    raw_usage = chunk.get("usage")
+                    if isinstance(raw_usage, dict):
+                        if choices:  # a token's chunk (the last, choices-less, sums up)
+                            arrivals.counted(now, raw_usage.get("completion_tokens"))
+                        usage = _usage(raw_usage)
                         found = chunk.get("metrics")
                         metrics = found if isinstance(found, dict) else metrics
         except _TIMEOUTS as timed_out:  # mid-stream: the HTTP client's own, not the SDK's
@@ -210,8 +220,58 @@ class ChatSource:
                 error = f"{CLOSED_MID_ANSWER} ({error})"
         if error is None and usage is None:
             error = "the stream ended without usage: is this a vLLM server?"
-        times = StreamTimes(sent, first, last, self._clock(), chunks)
+        times = arrivals.times(sent, self._clock(), chunks)
         return ChatOutcome(times, usage, "".join(reply), self._last_request_bytes, metrics, error)
+
+
+class TokenArrivals:
+    """When the reply's tokens arrived: by usage.completion_tokens where each chunk
+    carries it, else by the chunks with content; and the first text, reasoning, tool call."""
+
+    def __init__(self) -> None:
+        self.counted_chunks: list[tuple[float, int]] = []
+        self.content_chunks: list[float] = []
+        self.tokens = 0
+        self.first_text: float | None = None
+        self.first_reasoning: float | None = None
+        self.first_tool_call: float | None = None
+
+    def counted(self, at_s: float, completion_tokens: object) -> None:
+        """A chunk whose usage says `completion_tokens` so far (the role chunk says 0)."""
+        if isinstance(completion_tokens, int) and completion_tokens > self.tokens:
+            self.counted_chunks.append((at_s, completion_tokens - self.tokens))
+            self.tokens = completion_tokens
+
+    def content(self, at_s: float, text: bool, reasoning: bool, tools: bool) -> None:
+        """A chunk with text, reasoning content or a tool call."""
+        self.content_chunks.append(at_s)
+        if text and self.first_text is None:
+            self.first_text = at_s
+        if reasoning and self.first_reasoning is None:
+            self.first_reasoning = at_s
+        if tools and self.first_tool_call is None:
+            self.first_tool_call = at_s
+
+    def times(self, sent_s: float, done_s: float, chunks: int) -> StreamTimes:
+        """Returns the stream's times: by usage when chunks carried it, else by content."""
+        firsts = (self.first_text, self.first_reasoning, self.first_tool_call)
+        if self.counted_chunks:
+            first, last = self.counted_chunks[0][0], self.counted_chunks[-1][0]
+            return StreamTimes(
+                sent_s,
+                first,
+                last,
+                done_s,
+                chunks,
+                tuple(self.counted_chunks),
+                TTFT_BY_USAGE,
+                *firsts,
+            )
+        first_content = self.content_chunks[0] if self.content_chunks else None
+        last_content = self.content_chunks[-1] if self.content_chunks else None
+        return StreamTimes(
+            sent_s, first_content, last_content, done_s, chunks, (), TTFT_BY_CONTENT, *firsts
+        )
 
 
 def _decode(data: str) -> dict[str, Any]:

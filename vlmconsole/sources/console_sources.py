@@ -47,6 +47,12 @@ class MetricsFeed(Protocol):
         answers and serves models but its /metrics cannot be used)."""
         ...
 
+    def ready(self) -> Observation | None:
+        """Returns an observation already in hand, without waiting (the early scrape,
+        when it finished while the console loaded: the first frame can show it); else
+        None, and `observe()` is asked as usual."""
+        ...
+
     async def aclose(self) -> None:
         """Closes its connections."""
         ...

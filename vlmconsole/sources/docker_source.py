@@ -36,7 +36,7 @@ from vlmconsole.sources.docker_errors import (
     docker_host,
     sdk_error,
 )
-from vlmconsole.sources.endpoint import Endpoint, parse_endpoint
+from vlmconsole.sources.endpoint import Endpoint, looks_like_address, parse_endpoint
 from vlmconsole.sources.source_errors import EndpointError
 
 VERSION_CODE = "import vllm; print(vllm.__version__)"
@@ -260,10 +260,6 @@ def http_version(port: int, timeout_s: float) -> str | None:
     return str(version) if version else None
 
 
-def _looks_like_address(text: str) -> bool:
-    return any(ch in text for ch in ":/") or text.isdigit()
-
-
 def container_behind(
     endpoint: Endpoint, source: DockerSource | None = None, timeout_s: float = 3.0
 ) -> ContainerInfo | None:
@@ -292,7 +288,7 @@ def resolve_target(
     EndpointError, NoEndpoint, or the lookup's DockerError.
     """
     text = text.strip()
-    if _looks_like_address(text):
+    if looks_like_address(text):
         endpoint = parse_endpoint(text)
         return endpoint, container_behind(endpoint, source) if behind else None
     owned = source is None

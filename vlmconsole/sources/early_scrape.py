@@ -4,7 +4,9 @@ Importing Textual and the console's widgets takes a few hundred milliseconds; th
 server's identity and first /metrics page take a few round trips. `ScrapeAhead` runs
 that first scrape in a thread, on its own event loop and connections, while the
 console loads; the console's first `observe()` then takes its result (or its error)
-instead of starting from nothing. Later ticks go to the feed as usual.
+instead of starting from nothing, or, when it is done by the time the console
+screen mounts, the screen takes it from `ready()` and the first frame shows it.
+Later ticks go to the feed as usual.
 """
 
 from __future__ import annotations
@@ -44,6 +46,22 @@ class ScrapeAhead:
             first.set_result(asyncio.run(once()))
         except BaseException as error:  # handed to the console's first observe()
             first.set_exception(error)
+
+    def wait_s(self, timeout_s: float) -> bool:
+        """Waits (bounded) for the early scrape to end; returns True when it has."""
+        self._thread.join(timeout_s)
+        return not self._thread.is_alive()
+
+    def ready(self) -> Observation | None:
+        """Returns the early scrape's result if it is in (once), else None.
+
+        A scrape that failed is not taken here: the first `observe()` raises its error.
+        """
+        first = self._first
+        if first is None or not first.done() or first.exception() is not None:
+            return None
+        self._first = None
+        return first.result()
 
     async def observe(self) -> Observation:
         """Returns the early scrape's result the first time, then scrapes as the feed does."""

@@ -58,6 +58,11 @@ def _checked(url: str, given: str) -> Endpoint:
     return Endpoint(url)
 
 
+def looks_like_address(text: str) -> bool:
+    """Returns True for `HOST:PORT`, `:PORT`, a URL or a port; False for a container name."""
+    return any(ch in text for ch in ":/") or text.strip().isdigit()
+
+
 def parse_endpoint(text: str) -> Endpoint:
     """Returns the endpoint that `text` names, or raises EndpointError saying why not.
 

@@ -36,6 +36,10 @@ class Observer:
         """Closes the HTTP connections."""
         await asyncio.gather(self.server.aclose(), self.metrics.aclose())
 
+    def ready(self) -> Observation | None:
+        """Returns None: an observer has nothing in hand before it is asked."""
+        return None
+
     async def observe(self) -> Observation:
         """Returns this tick's observation; raises a SourceError when the server fails us."""
         try:

@@ -43,8 +43,6 @@ from vlmconsole.ui.messages import (
     ScrapeFailed,
     WorkerFailed,
 )
-from vlmconsole.ui.screens.help_screen import HelpScreen
-from vlmconsole.ui.screens.settings_screen import SettingsScreen
 from vlmconsole.ui.textual_private import prune_closed_watchers
 from vlmconsole.ui.widgets.chat_column import ChatColumn
 from vlmconsole.ui.widgets.server_header import ServerHeader
@@ -107,7 +105,11 @@ class ConsoleScreen(Screen[None]):
             self._watch_container(self.container)
         self.set_interval(self.config.scrape_interval_s, self._scrape_tick)
         self.set_interval(1.0, self._second_tick)
-        self._scrape_tick()
+        early = self.sources.metrics.ready()
+        if early is not None:  # scraped while the console loaded: in the first frame
+            self._scraped(MetricsScraped(early, self.clock()))
+        else:
+            self._scrape_tick()
 
     # --- what can run --------------------------------------------------------------------
 
@@ -303,6 +305,8 @@ class ConsoleScreen(Screen[None]):
         if self.chat.settings is None or self.info is None:
             return
         models = [card.id for card in self.info.models]
+        from vlmconsole.ui.screens.settings_screen import SettingsScreen  # not at start-up
+
         self.app.push_screen(SettingsScreen(self.chat.settings, models), self._apply_settings)
 
     def _apply_settings(self, new: RunSettings | None) -> None:
@@ -357,6 +361,8 @@ class ConsoleScreen(Screen[None]):
 
     def action_help(self) -> None:
         """Opens the help screen."""
+        from vlmconsole.ui.screens.help_screen import HelpScreen  # not at start-up
+
         self.app.push_screen(HelpScreen())
 
     # --- the end -------------------------------------------------------------------------

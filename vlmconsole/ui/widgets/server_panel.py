@@ -185,9 +185,6 @@ class ServerPanel(Widget):
         & KvGauge {
             margin-bottom: 1;
         }
-        &.-narrow MetricRow > Sparkline {
-            display: none;
-        }
     }
     """
 
@@ -223,7 +220,10 @@ class ServerPanel(Widget):
 
     def on_resize(self, event: events.Resize) -> None:
         # Below the width the rows were laid out for, values keep their room and sparklines go.
-        self.set_class(event.size.width < SPARKLINES_FROM, "-narrow")
+        narrow = event.size.width < SPARKLINES_FROM
+        self.set_class(narrow, "-narrow")
+        for row in self.rows.values():
+            row.show_sparkline = not narrow
 
     def watch_stats(self, stats: ServerStats | None) -> None:
         update_if_changed(self._header, header_text(stats))
