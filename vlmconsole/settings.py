@@ -55,7 +55,7 @@ from typing import Literal, get_args
 from vlmconsole.model.outside_text import one_line
 from vlmconsole.model.session import WindowPolicy
 
-Transport = Literal["base64", "url", "file"]
+Transport = Literal["base64", "url", "file", "uuid"]
 TRANSPORTS: tuple[str, ...] = get_args(Transport)
 Preview = Literal["auto", "tgp", "sixel", "halfcell", "none"]
 PREVIEWS: tuple[str, ...] = get_args(Preview)
@@ -232,7 +232,7 @@ class Settings:
         "base64",
         "--transport",
         check_one_of(TRANSPORTS),
-        "How screenshots reach the server: base64, url or file.",
+        "How screenshots reach the server: base64, url, file or uuid (bytes once, then the id).",
     )
     max_tokens: int = _setting(  # type: ignore[assignment]
         64, "--max-tokens", check_positive_count, "Reply length, in tokens."

@@ -63,6 +63,7 @@ async def test_search_scores_only_matching_commands() -> None:
             "Transport: base64",
             "Transport: file",
             "Transport: url",
+            "Transport: uuid",
         ]
         assert all(hit.help for hit in hits)
         assert [hit async for hit in provider.search("zzzz")] == []

@@ -172,7 +172,7 @@ def test_every_problem_is_reported_at_once_each_naming_where(tmp_path: Path) -> 
     assert problems == [
         f"unknown setting 'max_tokns' in {path}: did you mean 'max_tokens'?",
         f"timeout_s in {path}: must be more than 0, not -1",
-        f"transport in {path}: must be 'base64', 'url' or 'file', not 'ftp'",
+        f"transport in {path}: must be 'base64', 'url', 'file' or 'uuid', not 'ftp'",
         "VLMCONSOLE_SCRAPE_INTERVAL_S: 'soon' is not a number",
         "VLMCONSOLE_TEXT: must not be empty",
         "--policy: 'slide:0' is not a window policy: use none, slide:N or chunk:N",
@@ -189,12 +189,15 @@ def test_a_bad_file_value_is_reported_even_when_a_flag_overrides_it(tmp_path: Pa
 @pytest.mark.parametrize(
     ("line", "expected"),
     [
-        ('transport = "ftp"', "transport in {path}: must be 'base64', 'url' or 'file', not 'ftp'"),
+        (
+            'transport = "ftp"',
+            "transport in {path}: must be 'base64', 'url', 'file' or 'uuid', not 'ftp'",
+        ),
         (
             'preview = "kitty"',
             "preview in {path}: must be 'auto', 'tgp', 'sixel', 'halfcell' or 'none', not 'kitty'",
         ),
-        ("transport = 1", "transport in {path}: must be 'base64', 'url' or 'file', not 1"),
+        ("transport = 1", "transport in {path}: must be 'base64', 'url', 'file' or 'uuid', not 1"),
     ],
 )
 def test_a_value_outside_a_closed_set_names_the_set(

@@ -22,6 +22,7 @@ from vlmconsole.commands.arg_types import (
 )
 from vlmconsole.commands.settings_flags import add_connection_arguments
 from vlmconsole.model.outside_text import error_line
+from vlmconsole.model.run_settings import TRANSPORTS
 
 EXIT_OK, EXIT_TURNS_FAILED, EXIT_UNUSABLE = 0, 1, 2
 
@@ -42,9 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default="none",
         help="window policies, comma-separated: none, slide:N, chunk:N (default none)",
     )
-    parser.add_argument(
-        "--transport", default="base64", choices=("base64", "url", "file"), help="image transport"
-    )
+    parser.add_argument("--transport", default="base64", choices=TRANSPORTS, help="image transport")
     parser.add_argument(
         "--max-tokens", type=positive_int, default=32, help="reply length (default 32)"
     )

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from vlmconsole.model.session import WindowPolicy
 
-TRANSPORTS = ("base64", "url", "file")
+TRANSPORTS = ("base64", "url", "file", "uuid")
 """How images reach the server (see sources/image_transport.py)."""
 
 

@@ -170,9 +170,10 @@ def without_images(messages: list[Message], held: set[str]) -> list[Message]:
 
 
 def chat_payload(
-    messages: Sequence[Message], image_urls: Mapping[str, str]
+    messages: Sequence[Message], image_urls: Mapping[str, str | dict[str, Any]]
 ) -> list[dict[str, Any]]:
-    """Returns the messages in the chat API's form, each image as its URL in `image_urls`.
+    """Returns the messages in the chat API's form, each image as its URL in `image_urls`
+    (or as the content part given there: the uuid transport's).
 
     A message without images is plain text; one with images is a list of parts:
     its words first, then its images in order.
@@ -186,6 +187,11 @@ def chat_payload(
         if message.text:
             parts.append({"type": "text", "text": message.text})
         for image_id in message.image_ids:
-            parts.append({"type": "image_url", "image_url": {"url": image_urls[image_id]}})
+            given = image_urls[image_id]
+            parts.append(
+                {"type": "image_url", "image_url": {"url": given}}
+                if isinstance(given, str)
+                else given
+            )
         payload.append({"role": message.role, "content": parts})
     return payload

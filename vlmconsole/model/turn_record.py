@@ -58,6 +58,10 @@ class TurnRecord:
     new_images: tuple[ImageInfo, ...] = ()
     images_in_request: int = 0
     request_bytes: int | None = None
+    image_bytes_saved: int | None = None
+    """uuid transport: bytes the images sent by id alone saved against base64 data URLs."""
+    resent_after_cache_miss: bool = False
+    """uuid transport: the server had lost an image; the turn went again with all bytes."""
     prep_s: float | None = None
     """Building the request: messages, image URLs, the JSON body."""
     ttft_s: float | None = None

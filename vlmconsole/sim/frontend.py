@@ -52,21 +52,26 @@ class Frontend:
             raise too_many_images(self.config.limit_images)
         arrival_s = self.engine.clock()
         messages: list[Message] = []
+        images = 0
         for raw in chat.messages:
             if raw.parts is None:
                 messages.append(Message(raw.role, raw.text))
                 continue
             parts: list[TextPart | ImagePart] = []
             for part in raw.parts:
-                parts.append(await self._image(part) if isinstance(part, ImageRef) else part)
+                if isinstance(part, ImageRef):
+                    parts.append(await self._image(part, images))
+                    images += 1
+                else:
+                    parts.append(part)
             messages.append(Message(raw.role, parts=tuple(parts)))
         return await self.submit(
             messages, chat.max_tokens, chat.ignore_eos, request_id, arrival_s=arrival_s
         )
 
-    async def _image(self, ref: ImageRef) -> ImagePart:
+    async def _image(self, ref: ImageRef, index: int) -> ImagePart:
         try:
-            return ImagePart(await self.media.load(ref))
+            return ImagePart(await self.media.load(ref, index))
         except BadImage as error:
             raise ApiError(str(error)) from error
 

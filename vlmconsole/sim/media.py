@@ -6,6 +6,8 @@ not followed, so a loopback server cannot send the simulator elsewhere.
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 import aiohttp
 
 from vlmconsole.sim.image_cost import (
@@ -21,19 +23,40 @@ MAX_IMAGE_BYTES = 64 * 1024 * 1024
 FETCH_TIMEOUT_S = 10.0
 
 
+KNOWN_UUIDS = 4096
+"""Images kept by uuid for parts that send the uuid alone (vLLM's processor cache)."""
+
+
 class MediaLoader:
     """Turns image parts into decoded ImageInfo values; owns its HTTP client."""
 
     def __init__(self) -> None:
         self._session: aiohttp.ClientSession | None = None
+        self._by_uuid: OrderedDict[str, ImageInfo] = OrderedDict()
 
-    async def load(self, ref: ImageRef) -> ImageInfo:
-        """Returns the image a part refers to; raises BadImage with vLLM's wording."""
+    async def load(self, ref: ImageRef, index: int = 0) -> ImageInfo:
+        """Returns the image a part refers to; raises BadImage with vLLM's wording.
+
+        A part with a uuid and no URL is the image an earlier part sent with that uuid;
+        unknown (never sent, or forgotten), it fails as vLLM 0.32 fails it.
+        """
+        if ref.url is None:
+            known = self._by_uuid.get(ref.uuid or "")
+            if known is None:
+                raise BadImage(f"Cache miss for image at index {index} but data is not provided.")
+            self._by_uuid.move_to_end(ref.uuid or "")
+            return known
         if ref.url.startswith("data:"):
             data = decode_data_url(ref.url)
         else:
             data = await self._fetch(loopback_url(ref.url))
-        return inspect_image(data, ref.uuid)
+        info = inspect_image(data, ref.uuid)
+        if ref.uuid is not None:
+            self._by_uuid[ref.uuid] = info
+            self._by_uuid.move_to_end(ref.uuid)
+            while len(self._by_uuid) > KNOWN_UUIDS:
+                self._by_uuid.popitem(last=False)
+        return info
 
     async def _fetch(self, url: str) -> bytes:
         if self._session is None:

@@ -18,9 +18,10 @@ ROLES = ("system", "user", "assistant", "tool", "developer")
 
 @dataclass(frozen=True, slots=True)
 class ImageRef:
-    """An image part as sent: a data URL or an http(s) URL, and its optional uuid."""
+    """An image part as sent: a data URL or an http(s) URL, and its optional uuid; with a
+    uuid, no URL (`"image_url": null`) names an image the server already has."""
 
-    url: str
+    url: str | None
     uuid: str | None = None
 
 
@@ -72,10 +73,13 @@ def _part(raw: object) -> TextPart | ImageRef:
     if kind == "image_url":
         image = raw.get("image_url")
         url = image.get("url") if isinstance(image, Mapping) else image
+        uuid = raw.get("uuid")
+        uuid = uuid if isinstance(uuid, str) and uuid else None
+        if url is None and uuid is not None:  # the bytes went in an earlier request
+            return ImageRef(None, uuid)
         if not isinstance(url, str) or not url:
             raise _bad("an image_url part needs `image_url.url`", "messages")
-        uuid = raw.get("uuid")
-        return ImageRef(url, uuid if isinstance(uuid, str) and uuid else None)
+        return ImageRef(url, uuid)
     raise _bad(f"unsupported content part type {kind!r} (text and image_url are)", "messages")
 
 

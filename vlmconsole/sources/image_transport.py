@@ -6,14 +6,22 @@
   short URL and vLLM fetches the bytes (it must run on this machine).
 - `file`: a file:// URL, for servers started with --allowed-local-media-path;
   converted images are written once into the session folder.
+- `uuid`: a data URL with a stable id (the image's hash and the run's salt) the
+  first time; once a turn with it finished, the id alone (`"image_url": null`),
+  which vLLM (>= 0.11) answers from its multimodal processor cache: ~200 bytes
+  instead of the image, every later turn. A server that lost the image (restarted,
+  evicted) answers "Cache miss ...": the turn engine sends the turn again with
+  every image's bytes (`send_bytes_again`).
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import secrets
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from aiohttp import web
 
@@ -45,8 +53,42 @@ class ImageTransport(Protocol):
         """Lets go of an image that will not be sent again (its URL, its bytes)."""
         ...
 
+    def part_for(self, asset: ImageAsset) -> dict[str, Any]:
+        """Returns the image's content part for a chat request."""
+        ...
 
-class DataUrlTransport:
+    def settle(self, image_ids: Iterable[str], ok: bool) -> None:
+        """Hears how the request carrying these images ended."""
+        ...
+
+    def send_bytes_again(self) -> None:
+        """The server lost images it had: the next parts carry their bytes again."""
+        ...
+
+
+def url_part(url: str) -> dict[str, Any]:
+    """Returns the chat API's image part for `url`."""
+    return {"type": "image_url", "image_url": {"url": url}}
+
+
+class UrlParts:
+    """The part of transports that send a URL every time (base64, url, file)."""
+
+    def url_for(self, asset: ImageAsset) -> str:
+        raise NotImplementedError  # each transport's own
+
+    def part_for(self, asset: ImageAsset) -> dict[str, Any]:
+        """Returns the image's URL as a content part."""
+        return url_part(self.url_for(asset))
+
+    def settle(self, image_ids: Iterable[str], ok: bool) -> None:
+        """Nothing to remember: every request carries every URL."""
+
+    def send_bytes_again(self) -> None:
+        """Every part carries its bytes (or where to fetch them) anyway."""
+
+
+class DataUrlTransport(UrlParts):
     """base64 data URLs, each built once."""
 
     name = "base64"
@@ -74,7 +116,7 @@ class DataUrlTransport:
         self._urls.pop(image_id, None)
 
 
-class LoopbackUrlTransport:
+class LoopbackUrlTransport(UrlParts):
     """Serves the session's images on 127.0.0.1 under unguessable paths."""
 
     name = "url"
@@ -125,7 +167,7 @@ class LoopbackUrlTransport:
             self._by_path.pop(path, None)
 
 
-class FileUrlTransport:
+class FileUrlTransport(UrlParts):
     """file:// URLs; images that were converted are written once into `folder`."""
 
     name = "file"
@@ -159,10 +201,69 @@ class FileUrlTransport:
         self._urls.pop(image_id, None)
 
 
+class UuidTransport:
+    """Each image's bytes once, with its id; then the id alone."""
+
+    name = "uuid"
+
+    def __init__(self, salt: str | None = None) -> None:
+        self.salt = salt or secrets.token_hex(8)
+        """Per run: another run's ids never name this run's images."""
+        self._data = DataUrlTransport()
+        self._held: set[str] = set()
+        """Images (by hash) a finished turn carried: the server has them."""
+
+    async def start(self) -> None:
+        """Nothing to start."""
+
+    async def aclose(self) -> None:
+        """Forgets the built URLs and what the server holds."""
+        await self._data.aclose()
+        self._held.clear()
+
+    def uuid_of(self, asset: ImageAsset) -> str:
+        """Returns the image's id: stable for its bytes within this run."""
+        return hashlib.sha256(f"{self.salt}:{asset.sha256}".encode()).hexdigest()[:32]
+
+    def url_for(self, asset: ImageAsset) -> str:
+        """Returns the image as a data URL (what goes with its first part)."""
+        return self._data.url_for(asset)
+
+    def part_for(self, asset: ImageAsset) -> dict[str, Any]:
+        """Returns the id alone for an image the server holds, else its bytes and id."""
+        uuid = self.uuid_of(asset)
+        if asset.sha256 in self._held:
+            return {"type": "image_url", "image_url": None, "uuid": uuid}
+        return {**url_part(self.url_for(asset)), "uuid": uuid}
+
+    def settle(self, image_ids: Iterable[str], ok: bool) -> None:
+        """A finished turn: the server now holds its images (a failed one may not)."""
+        if ok:
+            self._held.update(image_ids)
+
+    def send_bytes_again(self) -> None:
+        """The server lost images: every image's next part carries its bytes."""
+        self._held.clear()
+
+    def forget(self, image_id: str) -> None:
+        """Drops the image's data URL and that the server held it."""
+        self._data.forget(image_id)
+        self._held.discard(image_id)
+
+
+def saved_bytes(part: dict[str, Any], asset: ImageAsset) -> int:
+    """Returns the bytes a part saved against the data URL base64 would have sent."""
+    if part.get("image_url") is not None:
+        return 0
+    return len(f"data:{asset.mime};base64,") + 4 * ((len(asset.data) + 2) // 3)
+
+
 def make_transport(name: str, session_folder: Path) -> ImageTransport:
     """Returns the transport called `name`; raises TransportError for an unknown one."""
     if name == "base64":
         return DataUrlTransport()
+    if name == "uuid":
+        return UuidTransport()
     if name == "url":
         return LoopbackUrlTransport()
     if name == "file":

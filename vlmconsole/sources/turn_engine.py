@@ -44,12 +44,15 @@ from vlmconsole.model.turn_record import ABANDONED, FAILED, TurnRecord
 from vlmconsole.settings import ApiKey
 from vlmconsole.sources.chat import ChatSource
 from vlmconsole.sources.endpoint import Endpoint
-from vlmconsole.sources.image_transport import ImageTransport
+from vlmconsole.sources.image_transport import ImageTransport, saved_bytes
 from vlmconsole.sources.journal import Journal
 from vlmconsole.sources.liveness import LivenessProbe
 from vlmconsole.sources.metrics_scrape import MetricsSource
 from vlmconsole.sources.screenshots import ImageAsset
 from vlmconsole.sources.turn_scrape import TurnScraper
+
+CACHE_MISS = "Cache miss for image"
+"""How vLLM (0.32) refuses an image sent by id that its processor cache does not hold."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -200,14 +203,29 @@ class TurnEngine:
             self._assets[asset.sha256] = asset
         user = UserTurn(text, tuple(ImageRef(a.sha256, a.label) for a in images))
         messages = without_images(next_messages(self.session, user), set(self._assets))
-        payload = chat_payload(messages, self._image_urls(messages))
+        parts = self._image_parts(messages)
+        payload = chat_payload(messages, parts)
         prep_s = time.perf_counter() - prep_start
         request_ids = tuple(i for m in messages for i in m.image_ids)
         request = TurnRequest(tuple(a.info() for a in images), request_ids, prep_s)
         scrapes = await self.scraper.before()
         outcome = await self._stream_reply(payload, on_text, labels, request)
+        resent = False
+        if outcome.error is not None and CACHE_MISS in outcome.error and not outcome.reply:
+            # the server lost images it had (restarted, evicted): once more, all bytes
+            self.transport.send_bytes_again()
+            parts = self._image_parts(messages)
+            payload = chat_payload(messages, parts)
+            outcome = await self._stream_reply(payload, on_text, labels, request)
+            resent = True
         scrapes = await self.scraper.after(scrapes, outcome)
-        record = self._record(labels, request, outcome, scrapes)
+        self.transport.settle(request_ids, outcome.error is None)
+        saved = sum(saved_bytes(parts[i], self._assets[i]) for i in parts)
+        record = replace(
+            self._record(labels, request, outcome, scrapes),
+            image_bytes_saved=saved if self.transport.name == "uuid" else None,
+            resent_after_cache_miss=resent,
+        )
         self.journal.append(record)
         if record.ok:
             self.session = self.session.with_exchange(user, outcome.reply)
@@ -227,10 +245,10 @@ class TurnEngine:
             transport=self.transport.name,
         )
 
-    def _image_urls(self, messages: list[Message]) -> dict[str, str]:
-        """Returns the URL of each image the messages carry (the transport makes them)."""
+    def _image_parts(self, messages: list[Message]) -> dict[str, dict[str, Any]]:
+        """Returns the content part of each image the messages carry (the transport's)."""
         return {
-            image_id: self.transport.url_for(self._assets[image_id])
+            image_id: self.transport.part_for(self._assets[image_id])
             for message in messages
             for image_id in message.image_ids
         }

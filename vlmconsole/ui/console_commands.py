@@ -107,6 +107,9 @@ CONSOLE_COMMANDS: tuple[ConsoleCommand, ...] = (
     ConsoleCommand("set_transport('file')", "Transport: file",
                    "Send file:// paths (the server needs --allowed-local-media-path)",
                    "Next turns", needs="chat"),
+    ConsoleCommand("set_transport('uuid')", "Transport: uuid",
+                   "Send each image's bytes once, then only its id (vLLM's processor cache)",
+                   "Next turns", needs="chat"),
     # The server
     ConsoleCommand("toggle_logs", "logs", "Follow the container's log; type a filter, Enter",
                    "The server", "l"),

@@ -32,6 +32,10 @@ def receipt(record: TurnRecord) -> Text:
     decode = record.server_decode_tok_s or record.decode_tok_s
     line.append(f" · decode {fmt.per_second(decode, 'tok/s')}")
     line.append(f" · sent {fmt.size(record.request_bytes)}")
+    if record.image_bytes_saved:
+        line.append(f" (saved {fmt.size(record.image_bytes_saved)} by id)")
+    if record.resent_after_cache_miss:
+        line.append(" · the server had lost an image: sent again with every image")
     return line
 
 
