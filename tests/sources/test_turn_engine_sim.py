@@ -84,6 +84,11 @@ async def test_none_hits_more_each_turn_and_every_turn_is_on_disk_first(
         assert record.new_image_tokens == 863 and record.breakdown is not None
         # the demo server counts tokens in every chunk, as vLLM does when asked
         assert record.ttft_source == "usage" and record.itl_p90_s is not None
+        # the request's way out, from the HTTP client's trace: inside the TTFT
+        http = record.http
+        assert http is not None and record.ttft_s is not None
+        phases = (http.build_s, http.connect_s, http.upload_s, http.wait_s)
+        assert all(p >= 0 for p in phases) and sum(phases) <= record.ttft_s
     await made.aclose()
     assert all(b > a for a, b in zip(hits, hits[1:], strict=False)), hits
 

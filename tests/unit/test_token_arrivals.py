@@ -13,7 +13,7 @@ from vlmconsole.model.turn_timing import (
     itl_spread,
     ttft_s,
 )
-from vlmconsole.sources.chat import TokenArrivals
+from vlmconsole.sources.chat import HttpTrace, TokenArrivals
 
 
 def counted_stream(chunks: list[tuple[float, int, str]]) -> TokenArrivals:
@@ -76,3 +76,23 @@ def test_without_usage_per_chunk_the_first_content_chunk_is_the_first_token() ->
 def test_a_reply_of_no_tokens_has_no_ttft() -> None:
     times = counted_stream([(0.1, 0, "")]).times(0.0, 0.2, chunks=0)
     assert ttft_s(times) is None and decode_rate(times, 0) is None
+
+
+async def test_the_http_trace_splits_the_way_out() -> None:
+    readings = iter([0.030, 0.031, 0.032, 0.040, 0.041, 0.200])
+    trace = HttpTrace(lambda: next(readings))
+    trace.built(0.015)
+    for event in (
+        "connection.connect_tcp.started",
+        "connection.connect_tcp.complete",
+        "http11.send_request_headers.started",
+        "http11.send_request_body.complete",
+        "http11.send_request_body.complete",  # only the first reading counts
+        "http11.receive_response_headers.complete",
+    ):
+        await trace.trace(event, {})
+    phases = trace.phases(0.0)
+    assert phases is not None
+    assert phases.build_s == pytest.approx(0.015) and phases.connect_s == pytest.approx(0.001)
+    assert phases.upload_s == pytest.approx(0.008) and phases.wait_s == pytest.approx(0.160)
+    assert HttpTrace(lambda: 0.0).phases(0.0) is None, "no trace: no phases"

@@ -23,6 +23,11 @@ BREAKDOWN_PARTS = ("client + transport", "server preprocessing", "queue", "prefi
 """The breakdown's column headings, as `TtftBreakdown.parts()` names them."""
 
 
+HTTP_FIELDS = ("build_s", "connect_s", "upload_s", "wait_s")
+HTTP_NAMES = ("building", "connecting", "sending", "until answered")
+"""The HTTP client's phases (TurnRecord.http), as the turns table heads them."""
+
+
 def esc(text: object) -> str:
     """Returns outside text as HTML text: controls removed, markup characters escaped."""
     return html.escape(strip_control(str(text)), quote=True)
@@ -135,6 +140,7 @@ def _turn_row(record: TurnRecord, label: str) -> str:
         _td(fmt(decode_rate_tok_s(record), 1)),
         _td(fmt(record.e2e_s)),
         *(_td(fmt(parts.get(name))) for name in BREAKDOWN_PARTS),
+        *(_td(fmt(None if record.http is None else getattr(record.http, f))) for f in HTTP_FIELDS),
         _td(esc(images), "t"),
         words,
     ]
@@ -163,12 +169,14 @@ def _turns(records: Sequence[TurnRecord], labels: dict[str, str]) -> str:
         "decode (tok/s)",
         "e2e (s)",
         *(f"{name} (s)" for name in BREAKDOWN_PARTS),
+        *(f"{name} (s)" for name in HTTP_NAMES),
         "new images",
         "reply / error",
     )
     groups = (
         '<tr><th colspan="19"></th>'
         f'<th class="group" colspan="{len(BREAKDOWN_PARTS)}">TTFT breakdown</th>'
+        f'<th class="group" colspan="{len(HTTP_FIELDS)}">the request on its way</th>'
         '<th colspan="2"></th></tr>'
     )
     head = _head(names).replace("<thead>", "<thead>" + groups, 1)

@@ -186,6 +186,7 @@ def turn_record(
         images_in_request=len(request.request_image_ids),
         request_bytes=outcome.request_bytes,
         prep_s=request.prep_s,
+        http=times.http,
         ttft_s=first,
         ttft_source=times.ttft_source if first is not None else None,
         first_text_s=since_sent(times, times.first_text_at_s),

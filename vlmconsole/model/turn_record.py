@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from vlmconsole.model.turn_timing import ServerTiming, TtftBreakdown
+from vlmconsole.model.turn_timing import HttpPhases, ServerTiming, TtftBreakdown
 
 RECORD_VERSION = 2
 """2: ttft_source, the first text / reasoning / tool call times and the ITL spread
@@ -64,6 +64,8 @@ class TurnRecord:
     """uuid transport: the server had lost an image; the turn went again with all bytes."""
     prep_s: float | None = None
     """Building the request: messages, image URLs, the JSON body."""
+    http: HttpPhases | None = None
+    """The HTTP client's phases of the request (build, connect, upload, wait), version 2."""
     ttft_s: float | None = None
     ttft_source: str | None = None
     """"usage" (the first chunk with completion tokens), "content" (the first chunk with
@@ -152,5 +154,7 @@ def from_json(data: dict[str, Any]) -> TurnRecord:
         known["server"] = ServerTiming(**known["server"])
     if known.get("breakdown") is not None:
         known["breakdown"] = TtftBreakdown(**known["breakdown"])
+    if known.get("http") is not None:
+        known["http"] = HttpPhases(**known["http"])
     known["extra"] = {**known.get("extra", {}), **extra}
     return TurnRecord(**known)

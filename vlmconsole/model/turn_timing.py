@@ -46,6 +46,22 @@ class StreamTimes:
     first_text_at_s: float | None = None
     first_reasoning_at_s: float | None = None
     first_tool_call_at_s: float | None = None
+    http: HttpPhases | None = None
+    """The request's way out, from the HTTP client's trace events, when it reported them."""
+
+
+@dataclass(frozen=True, slots=True)
+class HttpPhases:
+    """Where the request's first part of the TTFT went on the client's side, in seconds:
+    the client building the request (the SDK serializing the JSON body: MBs of base64),
+    opening a connection (0 when one was reused), sending the headers and the body, then
+    waiting until the server's response started (vLLM parses the body, renders the chat
+    and, in its API server, loads the images before it answers a stream's headers)."""
+
+    build_s: float
+    connect_s: float
+    upload_s: float
+    wait_s: float
 
 
 TTFT_BY_USAGE, TTFT_BY_CONTENT = "usage", "content"

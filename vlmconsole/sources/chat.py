@@ -10,6 +10,7 @@ import asyncio
 import json
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any, cast
 
 import httpx
@@ -18,7 +19,13 @@ from openai import AsyncOpenAI
 from openai.types.chat import ChatCompletionMessageParam, ChatCompletionStreamOptionsParam
 
 from vlmconsole.model.turn_measurement import ChatOutcome
-from vlmconsole.model.turn_timing import TTFT_BY_CONTENT, TTFT_BY_USAGE, StreamTimes, Usage
+from vlmconsole.model.turn_timing import (
+    TTFT_BY_CONTENT,
+    TTFT_BY_USAGE,
+    HttpPhases,
+    StreamTimes,
+    Usage,
+)
 from vlmconsole.settings import ApiKey
 from vlmconsole.sources.endpoint import Endpoint
 from vlmconsole.sources.http import transport_cause
@@ -113,6 +120,7 @@ class ChatSource:
         self._clock = clock
         self._had_key = api_key is not None
         self._last_request_bytes: int | None = None
+        self._phases = HttpTrace(clock)
         timeout = openai.Timeout(stall_timeout_s, connect=connect_timeout_s)
         self._http = openai.DefaultAsyncHttpxClient(
             timeout=timeout, event_hooks={"request": [self._count_request]}
@@ -129,7 +137,10 @@ class ChatSource:
         )
 
     async def _count_request(self, request: Any) -> None:
+        """The request is built (the SDK serialized its body): count it, trace its way out."""
+        self._phases.built(self._clock())
         self._last_request_bytes = len(request.content)
+        request.extensions["trace"] = self._phases.trace
 
     async def aclose(self) -> None:
         """Closes the HTTP connections."""
@@ -145,6 +156,7 @@ class ChatSource:
     ) -> ChatOutcome:
         """Sends one streamed request; returns its outcome (never raises for server faults)."""
         self._last_request_bytes = None
+        self._phases = HttpTrace(self._clock)
         reply: list[str] = []
         arrivals = TokenArrivals()
         chunks = 0
@@ -220,8 +232,38 @@ class ChatSource:
                 error = f"{CLOSED_MID_ANSWER} ({error})"
         if error is None and usage is None:
             error = "the stream ended without usage: is this a vLLM server?"
-        times = arrivals.times(sent, self._clock(), chunks)
+        times = replace(arrivals.times(sent, self._clock(), chunks), http=self._phases.phases(sent))
         return ChatOutcome(times, usage, "".join(reply), self._last_request_bytes, metrics, error)
+
+
+class HttpTrace:
+    """The HTTP client's trace events of one request (httpcore's `trace` extension):
+    when it was built, connected, sent, and when the server's response started."""
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self.at: dict[str, float] = {}
+
+    def built(self, at_s: float) -> None:
+        self.at["built"] = at_s
+
+    async def trace(self, event: str, info: dict[str, Any]) -> None:
+        """Keeps the first reading of each event (`http11.send_request_body.complete`)."""
+        self.at.setdefault(event.split(".", 1)[-1], self._clock())
+
+    def phases(self, sent_s: float) -> HttpPhases | None:
+        """Returns the phases, or None when the client reported no trace."""
+        at = self.at
+        needed = ("built", "send_request_headers.started", "send_request_body.complete")
+        if not all(name in at for name in needed) or "receive_response_headers.complete" not in at:
+            return None
+        connect = at.get("connect_tcp.complete", 0.0) - at.get("connect_tcp.started", 0.0)
+        return HttpPhases(
+            build_s=at["built"] - sent_s,
+            connect_s=connect,
+            upload_s=at["send_request_body.complete"] - at["send_request_headers.started"],
+            wait_s=at["receive_response_headers.complete"] - at["send_request_body.complete"],
+        )
 
 
 class TokenArrivals:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 
 from vlmconsole.model.turn_record import TurnRecord
+from vlmconsole.model.turn_timing import HttpPhases
 from vlmconsole.views import formatting as fmt
 from vlmconsole.views.safe_text import plain
 
@@ -53,5 +54,16 @@ def breakdown_text(record: TurnRecord) -> Text:
         out.append(f"    {name:<22}{fmt.seconds(value):>9} {share * 100:5.1f}% ")
         out.append("█" * cells + "·" * (BAR_WIDTH - cells), style="dim")
         out.append("\n")
+        if name == "client + transport" and record.http is not None:
+            out.append(f"      {http_phases_text(record.http)}\n", style="dim")
     out.rstrip()
     return out
+
+
+def http_phases_text(http: HttpPhases) -> str:
+    """Returns the request's way out in words: `body 15 ms · connect 0 ms · ...`."""
+    return (
+        f"building the request {fmt.seconds(http.build_s)} · connecting"
+        f" {fmt.seconds(http.connect_s)} · sending it {fmt.seconds(http.upload_s)} · until"
+        f" the server answered {fmt.seconds(http.wait_s)}"
+    )
