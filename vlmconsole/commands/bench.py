@@ -129,11 +129,13 @@ async def _bench(plan: object, predict_at: int) -> int:
     from rich.rule import Rule
 
     from vlmconsole.export import export_all
+    from vlmconsole.model.findings import Conversation, findings
     from vlmconsole.model.session import WindowPolicy
     from vlmconsole.model.turn_record import TurnRecord
     from vlmconsole.sources.bench_runner import BenchPlan, prepare, run_bench
     from vlmconsole.sources.source_errors import SourceError
     from vlmconsole.views.bench_view import HEADER, run_summary, turn_line
+    from vlmconsole.views.findings_view import findings_text
     from vlmconsole.views.safe_text import plain
 
     assert isinstance(plan, BenchPlan)
@@ -161,9 +163,10 @@ async def _bench(plan: object, predict_at: int) -> int:
     records = await run_bench(plan, start, on_record, on_run)
     console.print()
     for policy in plan.policies:
-        console.print(
-            run_summary(policy, [r for r in records if r.policy == str(policy)], predict_at)
-        )
+        run = [r for r in records if r.policy == str(policy)]
+        console.print(run_summary(policy, run, predict_at))
+        found = findings(Conversation(run, max_model_len=card.max_model_len))
+        console.print(findings_text(found, f"why ({policy}):"))
     meta = {
         "server": str(plan.endpoint),
         "vLLM": start.info.version or "not reported",

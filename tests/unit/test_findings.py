@@ -1,0 +1,128 @@
+"""The findings rules on turns built by hand: each fires on what it looks for, with the
+numbers as evidence, and stays quiet on a healthy conversation."""
+
+from __future__ import annotations
+
+from vlmconsole.model.findings import (
+    BAD,
+    RULES,
+    WARN,
+    Conversation,
+    Finding,
+    findings,
+)
+from vlmconsole.model.turn_record import ImageInfo, TurnRecord
+from vlmconsole.model.turn_timing import TtftBreakdown
+
+IMAGE_TOKENS = 900
+
+
+def sha(n: int) -> str:
+    return f"{n:064x}"
+
+
+def turn(
+    n: int,
+    policy: str = "none",
+    images: int | None = None,
+    cached: int | None = -1,
+    label: str | None = None,
+    digest: str | None = None,
+    **fields: object,
+) -> TurnRecord:
+    """Turn n of a conversation growing IMAGE_TOKENS + 10 tokens a turn; under `none`
+    the previous prompt is cached, as a healthy prefix cache would."""
+    prompt = n * (IMAGE_TOKENS + 10)
+    image = ImageInfo(label or f"shot-{n}.png", digest or sha(n), 1280, 720, 200_000)
+    values: dict[str, object] = {
+        "run_id": "r",
+        "policy": policy,
+        "turn": n,
+        "started_at": "2026-12-01T10:00:00+00:00",
+        "status": "ok",
+        "model": "m",
+        "transport": "base64",
+        "new_images": (image,),
+        "images_in_request": n if images is None else images,
+        "prompt_tokens": prompt,
+        "cached_tokens": (n - 1) * (IMAGE_TOKENS + 10) if cached == -1 else cached,
+        "completion_tokens": 8,
+        "ttft_s": 0.5,
+        "decode_tok_s": 300.0,
+    }
+    values.update(fields)
+    return TurnRecord(**values)  # type: ignore[arg-type]
+
+
+def rules_fired(found: list[Finding]) -> list[str]:
+    return [f.rule for f in found]
+
+
+def test_a_healthy_run_finds_only_what_its_numbers_support() -> None:
+    records = [turn(n) for n in range(1, 7)]
+    found = findings(Conversation(records, max_model_len=32_768, prefix_caching=True))
+    # 6 turns of 910 tokens in 32,768: the budget is said, and only that
+    assert rules_fired(found) == ["context-budget"]
+    (budget,) = found
+    assert budget.title == "turn 37 will not fit the 32,768-token context"  # 37 x 910 > 32,768
+    assert "910 tokens a turn" in budget.evidence and budget.severity != WARN
+
+
+def test_a_sliding_window_breaks_the_prefix_every_turn_after_it_filled() -> None:
+    records = [turn(n, "slide:2", images=min(n, 2)) for n in (1, 2)]
+    records += [turn(n, "slide:2", images=2, cached=40) for n in (3, 4)]
+    found = [f for f in findings(Conversation(records)) if f.rule == "prefix-broken"]
+    assert [f.turns for f in found] == [(3,), (4,)]
+    first = found[0]
+    assert first.title == "turn 3: the prefix cache missed 1,780 tokens it had"
+    assert "the window slid (slide:2)" in first.evidence and "1,780 were" in first.evidence
+    assert "chunk:N" in first.advice
+
+
+def test_a_screenshot_with_other_bytes_is_named() -> None:
+    records = [turn(1), turn(2), turn(3, label="shot-1.png", digest=sha(99), cached=100)]
+    found = findings(Conversation(records))
+    changed = [f for f in found if f.rule == "bytes-changed"]
+    assert [f.turns for f in changed] == [(3,)] and "shot-1.png" in changed[0].title
+    broken = [f for f in found if f.rule == "prefix-broken"]
+    assert "other bytes" in broken[0].evidence, "the cause is told"
+
+
+def test_prefix_caching_off_and_missing_counts() -> None:
+    records = [turn(n, cached=None) for n in (1, 2)]
+    (off,) = [f for f in findings(Conversation(records, prefix_caching=False)) if f.severity == BAD]
+    assert off.rule == "prefix-caching-off" and "--enable-prefix-caching" in off.advice
+    found = rules_fired(findings(Conversation(records)))
+    assert "no-cached-counts" in found and "prefix-broken" not in found
+
+
+def test_the_context_budget_names_the_turn_that_fails_before_it_fails() -> None:
+    records = [turn(n) for n in (1, 2, 3)]  # 910, 1,820, 2,730 tokens
+    (budget,) = [f for f in findings(Conversation(records, max_model_len=5_000))]
+    # 5,000 - 2,730 - 8 = 2,262 tokens: 2 more turns of 910 fit; turn 6 does not
+    assert budget.title == "turn 6 will not fit the 5,000-token context"
+    assert budget.severity == WARN and "2 more turn(s) fit" in budget.evidence
+    assert findings(Conversation(records[:1], max_model_len=5_000)) == [], "two turns needed"
+
+
+def test_decode_slowing_and_ttft_climbing_while_cached() -> None:
+    records = [turn(n, decode_tok_s=300.0 - 40 * n, ttft_s=0.4 * n) for n in range(1, 5)]
+    found = {f.rule: f for f in findings(Conversation(records))}
+    assert "260 tok/s at 910 tokens" in found["decode-slows"].evidence
+    per_image = found["ttft-per-image"]
+    assert per_image.turns == (1, 4) and "uuid" in per_image.advice
+    assert "75% of the last prompt was cached" in per_image.evidence
+
+
+def test_preprocessing_that_dominates_points_at_the_transport() -> None:
+    parts = TtftBreakdown(1.0, 0.4, 0.55, 0.0, 0.05)
+    records = [turn(1, breakdown=parts, request_bytes=4_000_000)]
+    found = {f.rule: f for f in findings(Conversation(records))}
+    assert "0.550 s of 1.000 s" in found["preprocessing-dominates"].evidence
+    assert "4,000,000 bytes sent" in found["bytes-cost"].evidence
+
+
+def test_failed_turns_are_not_evidence_and_every_rule_has_an_id() -> None:
+    failed = turn(2, status="failed", cached=0)
+    assert findings(Conversation([turn(1), failed])) == []
+    assert len({rule.id for rule in RULES}) == len(RULES)

@@ -1,0 +1,329 @@
+"""Findings: what a conversation's turns say about why TTFT climbs, with evidence and advice.
+
+A pure rule engine. Each rule in `RULES` has an id, its thresholds as named constants
+(documented here), and reads one run's turn records (`Conversation`) plus what the
+server says of itself; it returns findings, each with a severity, a one-line title,
+the evidence (the numbers and turns it rests on) and advice a person can act on.
+No I/O: the console, `bench` and the report render the findings.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from vlmconsole.model.turn_record import TurnRecord
+
+INFO, WARN, BAD = "info", "warn", "bad"
+"""Severities: worth knowing; costs time now; will fail or is failing."""
+
+BLOCK_SLACK_TOKENS = 32
+"""Prefix caching caches whole KV blocks (16 tokens on most servers): a turn may find up
+to a block or two less in the cache than the previous prompt held without anything
+being wrong. A drop larger than this is a broken prefix."""
+CONTEXT_WARN_TURNS = 3
+"""The context-budget finding is a warning when this many turns or fewer remain."""
+PREPROCESSING_SHARE = 0.5
+"""Server preprocessing (image decoding, the processor) above this share of a turn's
+TTFT dominates it."""
+CLIENT_SHARE = 0.3
+"""The client and the transport above this share of a turn's TTFT: the bytes cost."""
+DECODE_SLOWDOWN = 0.8
+"""Decode rate at the last turn under this fraction of the first's, with the context at
+least CONTEXT_GROWTH times larger: decoding slows as the context grows."""
+CONTEXT_GROWTH = 2.0
+TTFT_GROWTH = 1.5
+"""TTFT at the last turn over this many times the first's while the cached share stays
+at CACHED_SHARE or more: a per-image cost the prefix cache does not remove."""
+CACHED_SHARE = 0.7
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One thing the numbers show, why it matters, and what to change."""
+
+    rule: str
+    severity: str
+    title: str
+    evidence: str
+    advice: str
+    turns: tuple[int, ...] = ()
+    """The turns it rests on (receipts carry a mark)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Conversation:
+    """What the rules read: one run's turns in order, and what the server says."""
+
+    records: Sequence[TurnRecord]
+    max_model_len: int | None = None
+    prefix_caching: bool | None = None
+    """From cache_config_info's enable_prefix_caching label, when exported."""
+
+    @property
+    def done(self) -> list[TurnRecord]:
+        """Returns the finished turns, in order."""
+        return [r for r in self.records if r.ok]
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """A rule: its id, what it looks for (one line), and its check."""
+
+    id: str
+    looks_for: str
+    check: Callable[[Conversation], list[Finding]]
+
+
+def _policy_kind(record: TurnRecord) -> str:
+    return record.policy.split(":", 1)[0]
+
+
+def _bytes_changed(earlier: Sequence[TurnRecord], record: TurnRecord) -> list[str]:
+    seen = {image.label: image.sha256 for r in earlier for image in r.new_images}
+    return [i.label for i in record.new_images if seen.get(i.label, i.sha256) != i.sha256]
+
+
+def prefix_broken(conversation: Conversation) -> list[Finding]:
+    """A turn's cached tokens fell below what the previous turn's prompt left cached."""
+    found: list[Finding] = []
+    done = conversation.done
+    for before, record in zip(done, done[1:], strict=False):
+        if before.prompt_tokens is None or record.cached_tokens is None:
+            continue
+        lost = before.prompt_tokens - record.cached_tokens
+        if lost <= BLOCK_SLACK_TOKENS:
+            continue
+        changed = _bytes_changed(done[: done.index(record)], record)
+        kind = _policy_kind(record)
+        if changed:
+            cause = "an earlier screenshot came back with other bytes"
+            advice = (
+                "send the exact bytes each time (the console encodes once; check the capture tool)"
+            )
+        elif kind == "slide" and record.images_in_request <= before.images_in_request:
+            cause = f"the window slid ({record.policy}): the oldest image left the request"
+            advice = (
+                "use chunk:N (drops half the window at once and hits in between) or none "
+                "while the context allows"
+            )
+        elif kind == "chunk" and record.images_in_request < before.images_in_request:
+            cause = f"the window dropped its oldest half ({record.policy})"
+            advice = "expected once per chunk; a larger N drops less often"
+        else:
+            cause = "the history before the new turn changed"
+            advice = "keep earlier messages byte for byte (no rewritten or re-rendered history)"
+        found.append(
+            Finding(
+                "prefix-broken",
+                WARN,
+                f"turn {record.turn}: the prefix cache missed {lost:,} tokens it had",
+                f"turn {before.turn} sent {before.prompt_tokens:,} prompt tokens; turn "
+                f"{record.turn} found {record.cached_tokens:,} cached, so {lost:,} were "
+                f"prefilled again: {cause}",
+                advice,
+                (record.turn,),
+            )
+        )
+    return found
+
+
+def bytes_changed(conversation: Conversation) -> list[Finding]:
+    """The same screenshot (its label) sent again with different bytes."""
+    found: list[Finding] = []
+    done = conversation.done
+    for n, record in enumerate(done):
+        for label in _bytes_changed(done[:n], record):
+            found.append(
+                Finding(
+                    "bytes-changed",
+                    WARN,
+                    f"turn {record.turn}: {label} came with other bytes than before",
+                    f"the same name, a different sha256: the multimodal cache and every "
+                    f"prefix after it miss from turn {record.turn}",
+                    "send the same bytes for the same screen (no re-encoding, no timestamps "
+                    "drawn in); the console sends a file's bytes as they are",
+                    (record.turn,),
+                )
+            )
+    return found
+
+
+def no_cached_counts(conversation: Conversation) -> list[Finding]:
+    """The server reports no cached tokens, or has prefix caching off."""
+    done = conversation.done
+    if conversation.prefix_caching is False:
+        return [
+            Finding(
+                "prefix-caching-off",
+                BAD,
+                "the server runs without prefix caching",
+                "cache_config_info says enable_prefix_caching=False: every turn prefills "
+                "the whole conversation again",
+                "start vLLM with --enable-prefix-caching (the default in vLLM 1.x)",
+            )
+        ]
+    missing = [r.turn for r in done if r.cached_tokens is None]
+    if done and len(missing) == len(done):
+        return [
+            Finding(
+                "no-cached-counts",
+                INFO,
+                "the server does not say how many prompt tokens were cached",
+                f"no usage.prompt_tokens_details.cached_tokens in {len(done)} turns",
+                "start vLLM with --enable-prompt-tokens-details to see the prefix cache work",
+                tuple(missing),
+            )
+        ]
+    return []
+
+
+def context_budget(conversation: Conversation) -> list[Finding]:
+    """At the measured growth per turn, the turn that will exceed max_model_len."""
+    done = [r for r in conversation.done if r.prompt_tokens is not None]
+    limit = conversation.max_model_len
+    if limit is None or len(done) < 2:
+        return []
+    prompts = [r.prompt_tokens or 0 for r in done]
+    growth = statistics.median(b - a for a, b in zip(prompts, prompts[1:], strict=False))
+    if growth <= 0:
+        return []
+    last = done[-1]
+    room = limit - prompts[-1] - (last.completion_tokens or 0)
+    left = int(room // growth)
+    fails = last.turn + left + 1
+    severity = WARN if left <= CONTEXT_WARN_TURNS else INFO
+    return [
+        Finding(
+            "context-budget",
+            severity,
+            f"turn {fails} will not fit the {limit:,}-token context",
+            f"the prompt grows {growth:,.0f} tokens a turn (median of {len(done) - 1}); "
+            f"turn {last.turn} used {prompts[-1]:,}: {left} more turn(s) fit",
+            "a window policy (slide:N or chunk:N) keeps the context bounded; smaller "
+            "screenshots cost fewer tokens; or start a new conversation (c)",
+            (last.turn,),
+        )
+    ]
+
+
+def decode_slows(conversation: Conversation) -> list[Finding]:
+    """Decode slows as the context grows (every new token attends over every earlier one)."""
+    done = [r for r in conversation.done if r.prompt_tokens and _decode(r)]
+    if len(done) < 2:
+        return []
+    first, last = done[0], done[-1]
+    rate_first, rate_last = _decode(first) or 0.0, _decode(last) or 0.0
+    grew = (last.prompt_tokens or 0) / max(first.prompt_tokens or 1, 1)
+    if grew < CONTEXT_GROWTH or rate_last >= DECODE_SLOWDOWN * rate_first:
+        return []
+    return [
+        Finding(
+            "decode-slows",
+            INFO,
+            "decoding slows as the context grows",
+            f"{rate_first:,.0f} tok/s at {first.prompt_tokens:,} tokens (turn {first.turn}), "
+            f"{rate_last:,.0f} tok/s at {last.prompt_tokens:,} (turn {last.turn})",
+            "only a shorter effective context flattens it: a window policy",
+            (first.turn, last.turn),
+        )
+    ]
+
+
+def _decode(record: TurnRecord) -> float | None:
+    return record.server_decode_tok_s or record.decode_tok_s
+
+
+def ttft_grows_while_cached(conversation: Conversation) -> list[Finding]:
+    """TTFT grows with the images while the cached share stays high."""
+    done = [r for r in conversation.done if r.ttft_s is not None]
+    if len(done) < 3:
+        return []
+    first, last = done[0], done[-1]
+    share = last.cached_fraction
+    if share is None or share < CACHED_SHARE:
+        return []
+    if (last.ttft_s or 0) < TTFT_GROWTH * (first.ttft_s or 0):
+        return []
+    return [
+        Finding(
+            "ttft-per-image",
+            WARN,
+            "TTFT climbs with the images although the prefix cache hits",
+            f"TTFT {first.ttft_s:.2f} s at turn {first.turn} ({first.images_in_request} "
+            f"image(s)), {last.ttft_s:.2f} s at turn {last.turn} ({last.images_in_request}); "
+            f"{share:.0%} of the last prompt was cached",
+            "each request still carries every image: the uuid transport sends each once; "
+            "a window policy sends fewer",
+            (first.turn, last.turn),
+        )
+    ]
+
+
+def where_ttft_went(conversation: Conversation) -> list[Finding]:
+    """Server preprocessing, or the client and the transport, dominate the TTFT."""
+    found: list[Finding] = []
+    heavy_pre = [
+        r
+        for r in conversation.done
+        if r.breakdown is not None
+        and r.breakdown.preprocessing_s > PREPROCESSING_SHARE * r.breakdown.client_ttft_s
+    ]
+    if heavy_pre:
+        worst = max(heavy_pre, key=lambda r: r.breakdown.preprocessing_s if r.breakdown else 0)
+        parts = worst.breakdown
+        assert parts is not None
+        found.append(
+            Finding(
+                "preprocessing-dominates",
+                WARN,
+                "image preprocessing takes most of the TTFT",
+                f"{len(heavy_pre)} turn(s); turn {worst.turn}: {parts.preprocessing_s:.3f} s "
+                f"of {parts.client_ttft_s:.3f} s in the server's preprocessing",
+                "send each image once (transport uuid) or as a URL, or smaller (--max-side)",
+                tuple(r.turn for r in heavy_pre),
+            )
+        )
+    heavy_client = [
+        r
+        for r in conversation.done
+        if r.breakdown is not None
+        and r.breakdown.client_transport_s > CLIENT_SHARE * r.breakdown.client_ttft_s
+    ]
+    if heavy_client:
+        last = heavy_client[-1]
+        parts = last.breakdown
+        assert parts is not None
+        found.append(
+            Finding(
+                "bytes-cost",
+                INFO,
+                "sending the request takes a large share of the TTFT",
+                f"{len(heavy_client)} turn(s); turn {last.turn}: {parts.client_transport_s:.3f} s "
+                f"of {parts.client_ttft_s:.3f} s before the server counted it"
+                + (f", {last.request_bytes:,} bytes sent" if last.request_bytes else ""),
+                "the uuid transport sends each screenshot's bytes once",
+                tuple(r.turn for r in heavy_client),
+            )
+        )
+    return found
+
+
+RULES: tuple[Rule, ...] = (
+    Rule("prefix-broken", "cached tokens below what the previous prompt left", prefix_broken),
+    Rule("bytes-changed", "a screenshot sent again with other bytes", bytes_changed),
+    Rule("prefix-caching", "prefix caching off, or no cached-token counts", no_cached_counts),
+    Rule("context-budget", "the turn that will not fit max_model_len", context_budget),
+    Rule("decode-slows", "decode rate falling as the context grows", decode_slows),
+    Rule("ttft-per-image", "TTFT climbing while the cache hits", ttft_grows_while_cached),
+    Rule("where-ttft-went", "preprocessing or sending dominating TTFT", where_ttft_went),
+)
+"""Every rule, in the order findings are listed."""
+
+
+def findings(conversation: Conversation) -> list[Finding]:
+    """Returns what every rule finds in the conversation, most severe first."""
+    order = {BAD: 0, WARN: 1, INFO: 2}
+    found = [finding for rule in RULES for finding in rule.check(conversation)]
+    return sorted(found, key=lambda f: order[f.severity])
