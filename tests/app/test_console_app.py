@@ -467,3 +467,33 @@ async def test_an_early_scrape_that_is_in_is_drawn_in_the_first_frame(
         assert panel.stats is not None and panel.stats.kv_capacity is not None
         assert panel.stats.kv_capacity.capacity_tokens == 2_097_152
         assert screen.header.info is not None and screen.connection.link is Link.LIVE
+
+
+async def test_findings_mark_the_receipts_they_name_and_f_lists_them(
+    sim: SimServer, tmp_path: Path
+) -> None:
+    app = console_for(sim.base_url, tmp_path)
+    async with app.run_test(size=(160, 50)) as pilot:
+        screen = app.console_screen
+        await until(pilot, lambda: screen.chat.engine is not None)
+        assert screen.check_action("findings", ()) is None, "dimmed: nothing sent yet"
+        await pilot.press("n")
+        await until(pilot, lambda: len(screen.chat.records) == 1)
+        await pilot.press("n")
+        await until(pilot, lambda: len(screen.chat.records) == 2)
+        await pilot.pause()
+        found = screen.current_findings()
+        budget = next(f for f in found if f.rule == "context-budget")
+        assert budget.title.endswith("will not fit the 32,768-token context")
+        views = list(app.query(TurnView))
+        await until(pilot, lambda: views[1].has_class("-findings"))
+        marks = str(views[1].query_one("#findings").render())
+        assert budget.title in marks, "the turn the budget was measured at"
+        assert budget.title not in str(views[0].query_one("#findings").render())
+        await pilot.press("f")
+        await pilot.pause()
+        shown = str(app.screen.query_one("#findings-list").render())
+        assert "In the 2 turn(s) of this conversation" in shown and budget.evidence in shown
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is screen

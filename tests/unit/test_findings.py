@@ -58,6 +58,13 @@ def rules_fired(found: list[Finding]) -> list[str]:
     return [f.rule for f in found]
 
 
+def test_a_partial_last_block_is_not_a_broken_prefix() -> None:
+    # the real vLLM 0.32 CPU server (128-token blocks): turn 2 found 896 of turn 1's 948
+    records = [turn(1, prompt_tokens=948, cached=0), turn(2, prompt_tokens=1863, cached=896)]
+    assert findings(Conversation(records, block_size=128)) == []
+    assert rules_fired(findings(Conversation(records, block_size=16))) == ["prefix-broken"]
+
+
 def test_a_healthy_run_finds_only_what_its_numbers_support() -> None:
     records = [turn(n) for n in range(1, 7)]
     found = findings(Conversation(records, max_model_len=32_768, prefix_caching=True))

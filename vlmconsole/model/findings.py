@@ -18,10 +18,14 @@ from vlmconsole.model.turn_record import TurnRecord
 INFO, WARN, BAD = "info", "warn", "bad"
 """Severities: worth knowing; costs time now; will fail or is failing."""
 
-BLOCK_SLACK_TOKENS = 32
-"""Prefix caching caches whole KV blocks (16 tokens on most servers): a turn may find up
-to a block or two less in the cache than the previous prompt held without anything
-being wrong. A drop larger than this is a broken prefix."""
+DEFAULT_BLOCK_TOKENS = 128
+"""Prefix caching caches whole KV blocks only: a turn may find up to a block less in the
+cache than the previous prompt held (its last, partial block) without anything being
+wrong. The block size is the server's (cache_config_info); when it is not known, 128
+(vLLM's CPU backend; most GPU backends use 16): the larger, so as not to cry wolf."""
+TEMPLATE_SLACK_TOKENS = 16
+"""Tokens the chat template may render differently at the end of the previous prompt
+(the generation prompt becomes the assistant's turn)."""
 CONTEXT_WARN_TURNS = 3
 """The context-budget finding is a warning when this many turns or fewer remain."""
 PREPROCESSING_SHARE = 0.5
@@ -60,6 +64,8 @@ class Conversation:
     max_model_len: int | None = None
     prefix_caching: bool | None = None
     """From cache_config_info's enable_prefix_caching label, when exported."""
+    block_size: int | None = None
+    """KV block size in tokens (cache_config_info), when exported."""
 
     @property
     def done(self) -> list[TurnRecord]:
@@ -89,11 +95,12 @@ def prefix_broken(conversation: Conversation) -> list[Finding]:
     """A turn's cached tokens fell below what the previous turn's prompt left cached."""
     found: list[Finding] = []
     done = conversation.done
+    slack = (conversation.block_size or DEFAULT_BLOCK_TOKENS) + TEMPLATE_SLACK_TOKENS
     for before, record in zip(done, done[1:], strict=False):
         if before.prompt_tokens is None or record.cached_tokens is None:
             continue
         lost = before.prompt_tokens - record.cached_tokens
-        if lost <= BLOCK_SLACK_TOKENS:
+        if lost <= slack:
             continue
         changed = _bytes_changed(done[: done.index(record)], record)
         kind = _policy_kind(record)

@@ -83,6 +83,9 @@ CONSOLE_COMMANDS: tuple[ConsoleCommand, ...] = (
     # Read the turns
     ConsoleCommand("toggle_breakdown", "TTFT breakdown",
                    "Show where each turn's time to first token went", "Read the turns", "b"),
+    ConsoleCommand("findings", "findings",
+                   "Why TTFT climbs in this conversation, with the numbers, and what to change",
+                   "Read the turns", "f", needs="sent"),
     ConsoleCommand("export", "export", "Write the turns as CSV, JSON Lines and an HTML report",
                    "Read the turns", "e"),
     ConsoleCommand("new_conversation", "new chat",

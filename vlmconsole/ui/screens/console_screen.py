@@ -21,6 +21,7 @@ from textual.worker import Worker, WorkerState
 
 from vlmconsole.model.connection import Connection, connection_failed, connection_ok
 from vlmconsole.model.container import ContainerInfo, ContainerStatus
+from vlmconsole.model.findings import Conversation, Finding, findings
 from vlmconsole.model.rates import MetricsHistory
 from vlmconsole.model.run_settings import RunSettings
 from vlmconsole.model.server_info import ServerInfo
@@ -40,6 +41,7 @@ from vlmconsole.ui.messages import (
     ContainerFound,
     ContainerSeen,
     MetricsScraped,
+    ReceiptShown,
     ScrapeFailed,
     WorkerFailed,
 )
@@ -270,6 +272,35 @@ class ConsoleScreen(Screen[None]):
     def action_push(self) -> None:
         """Focuses the push bar."""
         self.chat.push_bar.focus()
+
+    def current_findings(self) -> list[Finding]:
+        """Returns what the rules find in this conversation's turns (model/findings.py)."""
+        chat = self.chat
+        model = chat.settings.model if chat.settings is not None else None
+        cards = self.info.models if self.info is not None else ()
+        card = next((c for c in cards if c.id == model), None)
+        stats = self.panel.stats
+        capacity = stats.kv_capacity if stats is not None else None
+        conversation = Conversation(
+            chat.conversation_records,
+            max_model_len=card.max_model_len if card is not None else None,
+            prefix_caching=capacity.prefix_caching if capacity is not None else None,
+            block_size=capacity.block_size if capacity is not None else None,
+        )
+        return findings(conversation)
+
+    @on(ReceiptShown)
+    async def _mark_findings(self) -> None:
+        """Marks each turn a finding names (its receipt says so; f tells the rest)."""
+        await self.chat.chat_log.mark(self.current_findings())
+
+    def action_findings(self) -> None:
+        """Shows the findings of the conversation so far."""
+        from vlmconsole.ui.screens.findings_screen import FindingsScreen  # not at start-up
+
+        self.app.push_screen(
+            FindingsScreen(self.current_findings(), len(self.chat.conversation_records))
+        )
 
     def action_leave_input(self) -> None:
         """Leaves the push bar so single keys work again."""

@@ -67,6 +67,8 @@ class ChatColumn(Vertical):
         self.engine: ChatEngine | None = None
         self.settings: RunSettings | None = None
         self.records: list[TurnRecord] = []
+        self.conversation_from = 0
+        """The index in `records` where the conversation the server sees began."""
         self.last_asset: ImageAsset | None = None
         self.turn_busy = False
         self.watching = False
@@ -282,6 +284,11 @@ class ChatColumn(Vertical):
             self.notify(CONTEXT_FULL_HINT, severity="warning", timeout=15)
         self.post_message(ReceiptShown())
 
+    @property
+    def conversation_records(self) -> list[TurnRecord]:
+        """Returns the turns of the conversation the server sees now, in order."""
+        return self.records[self.conversation_from :]
+
     def worker_failed(self, worker: Worker[object]) -> None:
         """Frees the push bar after a turn's worker failed unexpectedly."""
         if worker.group in ("turn", "engine"):
@@ -302,6 +309,7 @@ class ChatColumn(Vertical):
             self.notify("a turn is in flight: wait for its receipt", severity="warning")
             return
         self.engine.new_conversation()
+        self.conversation_from = len(self.records)
         await self.chat_log.add_divider(
             f"── new conversation after turn {len(self.records)}:"
             " the server sees none of the turns above ──"

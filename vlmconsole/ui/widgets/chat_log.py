@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from textual.containers import VerticalScroll
 from textual.reactive import reactive
 from textual.widgets import Static
 
+from vlmconsole.model.findings import Finding
 from vlmconsole.model.turn_record import TurnRecord
 from vlmconsole.ui.textual_private import release_styles_caches
 from vlmconsole.ui.widgets.turn_view import TurnView
@@ -81,6 +84,16 @@ class ChatLog(VerticalScroll):
         if view is not None:
             await view.finish(record)
             self._follow()
+
+    async def mark(self, found: Sequence[Finding]) -> None:
+        """Marks every turn on screen with the findings that name it."""
+        by_turn: dict[int, list[Finding]] = {}
+        for finding in found:
+            for turn in finding.turns:
+                by_turn.setdefault(turn, []).append(finding)
+        for view in self.query(TurnView):
+            if view.record is not None:
+                view.show_findings(by_turn.get(view.record.turn, []))
 
     def _follow(self) -> None:
         """Scrolls to the newest line once the layout has it (a turn's receipt or reply

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from rich.text import Text
@@ -11,9 +12,11 @@ from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Static
 
+from vlmconsole.model.findings import Finding
 from vlmconsole.model.screenshot_formats import PREVIEW_SIZE
 from vlmconsole.model.turn_record import TurnRecord
 from vlmconsole.ui.terminal_probe import preview_widgets
+from vlmconsole.views.findings_view import MARKS
 from vlmconsole.views.receipt import breakdown_text, receipt
 from vlmconsole.views.safe_text import plain, strip_control
 
@@ -58,6 +61,8 @@ class TurnView(Widget):
     TurnView.-more #reply-more { display: block; }
     TurnView #receipt { height: auto; color: $text; }
     TurnView.-failed #receipt { color: $error; }
+    TurnView #findings { height: auto; color: $warning; display: none; }
+    TurnView.-findings #findings { display: block; }
     TurnView #breakdown { height: auto; display: none; }
     TurnView.-breakdown #breakdown { display: block; }
     """
@@ -83,6 +88,7 @@ class TurnView(Widget):
         self.preview = preview
         """"tgp" (Kitty), "sixel", "halfcell" (tests, snapshots), "none"; or "auto"."""
         self.record: TurnRecord | None = None
+        self._finding_titles: tuple[str, ...] = ()
         self._stream: MarkdownStream | None = None
         self._shown_chars = 0
 
@@ -105,6 +111,7 @@ class TurnView(Widget):
         yield Markdown("", id="reply")
         yield Static("", id="reply-more", classes="reply-more")
         yield Static(Text(WAITING, style="dim"), id="receipt")
+        yield Static("", id="findings")
         yield Static("", id="breakdown")
 
     def _preview_widget(self) -> Widget:
@@ -159,6 +166,22 @@ class TurnView(Widget):
         self.set_class(not record.ok, "-failed")
         self.query_one("#receipt", Static).update(receipt(record))
         self.query_one("#breakdown", Static).update(breakdown_text(record))
+
+    def show_findings(self, found: Sequence[Finding]) -> None:
+        """Marks the receipt with the findings that name this turn (f lists them all)."""
+        titles = tuple(finding.title for finding in found)
+        if titles == self._finding_titles:
+            return
+        self._finding_titles = titles
+        self.set_class(bool(titles), "-findings")
+        marks = Text()
+        for finding in found:
+            mark, style = MARKS.get(finding.severity, ("●", ""))
+            marks.append(f"{mark} ", style=style)
+            marks.append_text(plain(finding.title))
+            marks.append(" (f: why, and what to change)\n", style="dim")
+        marks.rstrip()
+        self.query_one("#findings", Static).update(marks)
 
     def watch_show_breakdown(self, show: bool) -> None:
         self.set_class(show, "-breakdown")
