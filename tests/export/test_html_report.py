@@ -127,3 +127,16 @@ def test_one_turn_and_a_flat_series_get_readable_distinct_ticks() -> None:
         render_xy("t", "T", "x", "y", [("run", [(900.0 * n, 492.85) for n in (1, 2, 3)])])
     )
     assert "492.85" not in flat and {"0", "100", "500"} <= set(flat)
+
+
+def test_each_run_has_its_findings_with_evidence_and_advice() -> None:
+    from tests.unit.test_findings import turn
+
+    broken = [turn(1, "slide:1", images=1), turn(2, "slide:1", images=1, cached=0)]
+    report = html_report(broken, "t", {})
+    section = report.split('<section id="findings">', 1)[1].split("</section>", 1)[0]
+    assert "turn 2: the prefix cache missed 910 tokens it had" in section
+    assert "the window slid (slide:1)" in section and "use chunk:N" in section
+    assert '<li class="finding warn">' in section
+    healthy = html_report([turn(1)], "t", {})
+    assert "nothing stands out in these turns" in healthy

@@ -16,6 +16,7 @@ from vlmconsole.export.files import write_text_file
 from vlmconsole.export.report_css import REPORT_CSS
 from vlmconsole.export.safe import excerpt, safe_meta, strip_control
 from vlmconsole.export.summary import Run, group_runs, run_labels, summarize
+from vlmconsole.model.findings import Conversation, findings
 from vlmconsole.model.turn_record import TurnRecord, decode_rate_tok_s
 
 REPLY_EXCERPT_CHARS = 80
@@ -187,6 +188,21 @@ def _turns(records: Sequence[TurnRecord], labels: dict[str, str]) -> str:
     )
 
 
+def _findings(runs: Sequence[Run], labels: Mapping[str, str]) -> str:
+    """Returns the findings of each run: title, evidence, advice (model/findings.py)."""
+    blocks = []
+    for run in runs:
+        found = findings(Conversation(run.records))
+        items = "".join(
+            f'<li class="finding {esc(f.severity)}"><strong>{esc(f.title)}</strong>'
+            f"<br><span>{esc(f.evidence)}</span><br><em>{esc(f.advice)}</em></li>"
+            for f in found
+        )
+        body = f"<ul>{items}</ul>" if found else "<p>nothing stands out in these turns</p>"
+        blocks.append(f"<h3>{esc(labels[run.run_id])}</h3>{body}")
+    return f'<section id="findings"><h2>Findings</h2>{"".join(blocks)}</section>'
+
+
 def html_report(records: Sequence[TurnRecord], title: str, meta: Mapping[str, str]) -> str:
     """Returns the report as one HTML document; meta keys naming credentials are dropped."""
     runs = group_runs(records)
@@ -195,7 +211,7 @@ def html_report(records: Sequence[TurnRecord], title: str, meta: Mapping[str, st
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{esc(title)}</title><style>{REPORT_CSS}</style></head>"
-        f"<body><main>{_header(title, meta, records)}{_summary(runs)}"
+        f"<body><main>{_header(title, meta, records)}{_summary(runs)}{_findings(runs, labels)}"
         f"{_charts(runs, labels)}{_turns(records, labels)}</main></body></html>\n"
     )
 

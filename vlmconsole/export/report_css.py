@@ -36,6 +36,11 @@ tbody tr:nth-child(even) { background: var(--stripe); }
 tr.failed, tr.failed:nth-child(even) { background: var(--bad-bg); }
 tr.failed .status, .error { color: var(--bad); }
 th.group { text-align: center; border-bottom: 2px solid var(--line); }
+#findings ul { list-style: none; padding: 0; }
+li.finding { margin: 0 0 0.75rem; padding-left: 0.75rem; border-left: 3px solid var(--line); }
+li.finding.warn { border-left-color: #d29922; }
+li.finding.bad { border-left-color: var(--bad); }
+li.finding span { color: var(--muted); }
 figure.chart { margin: 1rem 0 2rem; max-width: 960px; }
 figure.chart figcaption { color: var(--muted); margin-top: 0.25rem; }
 figure.chart svg { display: block; width: 100%; height: auto; }
