@@ -3,6 +3,8 @@ numbers as evidence, and stays quiet on a healthy conversation."""
 
 from __future__ import annotations
 
+import dataclasses
+
 from vlmconsole.model.findings import (
     BAD,
     RULES,
@@ -10,6 +12,7 @@ from vlmconsole.model.findings import (
     Conversation,
     Finding,
     findings,
+    server_findings,
 )
 from vlmconsole.model.turn_record import ImageInfo, TurnRecord
 from vlmconsole.model.turn_timing import TtftBreakdown
@@ -133,3 +136,18 @@ def test_failed_turns_are_not_evidence_and_every_rule_has_an_id() -> None:
     failed = turn(2, status="failed", cached=0)
     assert findings(Conversation([turn(1), failed])) == []
     assert len({rule.id for rule in RULES}) == len(RULES)
+
+
+def test_the_server_level_findings_read_its_stats() -> None:
+    from tests.app.widget_hosts import v0_stats
+
+    stats = v0_stats()  # the V0 fixture: 75% KV, 0.10 preemptions/s
+    found = {f.rule: f for f in server_findings(stats)}
+    assert (
+        found["preemptions"].severity == BAD
+        and "0.10 preemptions/s" in found["preemptions"].evidence
+    )
+    assert "kv-high" not in found, "75% is not full"
+    full = dataclasses.replace(stats, kv_cache_usage=0.95, preemptions_per_s=0.0)
+    found = {f.rule: f for f in server_findings(full)}
+    assert found["kv-high"].title == "the KV cache is 95% full" and "preemptions" not in found

@@ -6,6 +6,7 @@ import dataclasses
 import math
 from typing import Any
 
+from vlmconsole.model.findings import server_findings
 from vlmconsole.model.outside_text import clean
 from vlmconsole.model.server_info import ServerInfo
 from vlmconsole.model.server_stats import ServerStats
@@ -31,6 +32,7 @@ def stats_dict(stats: ServerStats) -> dict[str, Any]:
     data["latency"] = {k: dataclasses.asdict(v) for k, v in stats.latency.items()}
     data["requests_finished"] = dict(stats.requests_finished)
     data["not_reported"] = sorted(stats.not_reported)
+    data["findings"] = [dataclasses.asdict(f) for f in server_findings(stats)]
     result: dict[str, Any] = _clean(data)
     return result
 

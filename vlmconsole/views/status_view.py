@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from rich.text import Text
 
+from vlmconsole.model.findings import server_findings
 from vlmconsole.model.server_info import ServerInfo
 from vlmconsole.model.server_stats import LATENCY_KEYS, ServerStats
 from vlmconsole.views import formatting as fmt
+from vlmconsole.views.findings_view import findings_text
 from vlmconsole.views.safe_text import plain
 
 LATENCY_LABELS = {
@@ -145,5 +147,9 @@ def status_view(info: ServerInfo, stats: list[ServerStats]) -> Text:
         out.append_text(activity_text(scope_stats))
         out.append("\n")
         out.append_text(latency_text(scope_stats))
+        found = server_findings(scope_stats)
+        if found:
+            out.append("\n")
+            out.append_text(findings_text(found, "findings:"))
     out.rstrip()
     return out
