@@ -52,6 +52,9 @@ from vlmconsole.sources.turn_engine import RunConfig, TurnEngine  # noqa: E402
 MAX_TOKENS = 16
 TTFT_SUM = "vllm:time_to_first_token_seconds_sum"
 TTFT_COUNT = "vllm:time_to_first_token_seconds_count"
+DECODE_SUM = "vllm:request_decode_time_seconds_sum"
+DECODE_COUNT = "vllm:request_decode_time_seconds_count"
+SUMS = (TTFT_SUM, TTFT_COUNT, DECODE_SUM, DECODE_COUNT)
 
 
 @dataclass
@@ -59,29 +62,36 @@ class Measured:
     ttft_s: float | None
     decode_tok_s: float | None
     server_ttft_s: float | None
+    build_s: float | None = None
+    """Building the request: the engine's from its HTTP trace, the raw client's json.dumps."""
+    server_decode_tok_s: float | None = None
+    """The server's decode rate of the same request: (tokens - 1) / its decode time."""
 
 
-def ttft_sums(client: httpx.Client) -> tuple[float, float]:
-    """Returns the server's TTFT histogram (sum, count)."""
-    found = {TTFT_SUM: 0.0, TTFT_COUNT: 0.0}
+def server_sums(client: httpx.Client) -> dict[str, float]:
+    """Returns the server's TTFT and decode-time histograms' sums and counts."""
+    found = dict.fromkeys(SUMS, 0.0)
     for family in text_string_to_metric_families(client.get("/metrics").text):
         for sample in family.samples:
             if sample.name in found:
                 found[sample.name] += sample.value
-    return found[TTFT_SUM], found[TTFT_COUNT]
+    return found
 
 
-def server_ttft(client: httpx.Client, before: tuple[float, float]) -> float | None:
-    """Returns the one request's TTFT once the server counted it (bounded wait)."""
+def server_side(
+    client: httpx.Client, before: dict[str, float]
+) -> tuple[float | None, float | None]:
+    """Returns the one request's TTFT and decode time once the server counted it."""
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
-        after = ttft_sums(client)
-        if after[1] == before[1] + 1:
-            return after[0] - before[0]
-        if after[1] > before[1] + 1:
-            return None  # another request was in flight: no clean delta
+        after = server_sums(client)
+        counts = [after[n] - before[n] for n in (TTFT_COUNT, DECODE_COUNT)]
+        if counts == [1, 1]:
+            return after[TTFT_SUM] - before[TTFT_SUM], after[DECODE_SUM] - before[DECODE_SUM]
+        if max(counts) > 1:
+            return None, None  # another request was in flight: no clean delta
         time.sleep(0.05)
-    return None
+    return None, None
 
 
 class RawClient:
@@ -94,7 +104,7 @@ class RawClient:
         self.messages: list[dict[str, Any]] = []
 
     def turn(self, text: str, image: ImageAsset) -> Measured:
-        before = ttft_sums(self.http)  # as the engine scrapes just before its turn
+        before = server_sums(self.http)  # as the engine scrapes just before its turn
         sent = time.perf_counter()  # as the engine's clock: building the body counts
         url = f"data:{image.mime};base64,{base64.b64encode(image.data).decode()}"
         user = {
@@ -113,6 +123,7 @@ class RawClient:
                 "stream_options": {"include_usage": True, "continuous_usage_stats": True},
             }
         ).encode()
+        built = time.perf_counter() - sent
         arrivals: list[tuple[float, int]] = []
         seen, reply = 0, []
         with self.http.stream(
@@ -138,7 +149,9 @@ class RawClient:
         after = sum(tokens for _, tokens in arrivals[1:])
         span = arrivals[-1][0] - arrivals[0][0] if arrivals else 0.0
         rate = after / span if span > 0 and after > 0 else None
-        return Measured(first, rate, server_ttft(self.http, before))
+        server_ttft, decode_s = server_side(self.http, before)
+        server_rate = (seen - 1) / decode_s if decode_s and seen >= 2 else None
+        return Measured(first, rate, server_ttft, built, server_rate)
 
 
 async def main_async(args: argparse.Namespace) -> None:
@@ -167,7 +180,12 @@ async def main_async(args: argparse.Namespace) -> None:
             words = f"What changed on screen {n}?"
             record = await engine.send(words, [synthetic_asset(width, height, base + n)])
             server = record.server.ttft_s if record.server is not None else None
-            ours.append(Measured(record.ttft_s, record.decode_tok_s, server))
+            build = record.http.build_s if record.http is not None else None
+            ours.append(
+                Measured(
+                    record.ttft_s, record.decode_tok_s, server, build, record.server_decode_tok_s
+                )
+            )
             theirs.append(raw.turn(words, synthetic_asset(width, height, base + 500 + n)))
             a, b = ours[-1], theirs[-1]
             print(
@@ -189,6 +207,25 @@ async def main_async(args: argparse.Namespace) -> None:
         f"median decode ratio engine / raw: {decode_ratio:.3f}"
         f" (target 1.00 +- 0.05: {verdict(decode_met)})"
     )
+    # each client against the server's own rate for the same request: the CPU server's
+    # decode rate varies turn to turn more than either client's reading of it
+    normalized = median_ratio(
+        [
+            (
+                a.decode_tok_s / a.server_decode_tok_s
+                if a.decode_tok_s and a.server_decode_tok_s
+                else None,
+                b.decode_tok_s / b.server_decode_tok_s
+                if b.decode_tok_s and b.server_decode_tok_s
+                else None,
+            )
+            for a, b in zip(ours, theirs, strict=True)
+        ]
+    )
+    print(
+        f"  the same, each client's rate over the server's for its request: {normalized:.3f}"
+        f" (1.00 +- 0.05: {verdict(abs(normalized - 1) <= 0.05)})"
+    )
     for name, runs in (("engine", ours), ("raw", theirs)):
         deltas = [
             m.ttft_s - m.server_ttft_s
@@ -200,7 +237,9 @@ async def main_async(args: argparse.Namespace) -> None:
             if deltas
             else "no clean deltas"
         )
-        print(f"  {name} TTFT minus the server's: median {shown}")
+        builds = [m.build_s for m in runs if m.build_s is not None]
+        built = f"{statistics.median(builds) * 1000:.1f} ms" if builds else "not known"
+        print(f"  {name} TTFT minus the server's: median {shown}; building the request: {built}")
 
 
 def median_ratio(pairs: list[tuple[float | None, float | None]]) -> float:

@@ -171,7 +171,10 @@ class ChatSource:
             # one chunk a token; and its models hide the fields vLLM adds.
             async with self._client.chat.completions.with_streaming_response.create(
                 model=model,
-                messages=cast(list[ChatCompletionMessageParam], messages),
+                # the messages go as they are, in the extra body: the SDK's transform of
+                # typed params walked every part and cost ~14 ms a turn over json.dumps
+                # at 8 screenshots (benchmarks/bench_fidelity.py: building the request)
+                messages=cast(list[ChatCompletionMessageParam], []),
                 max_tokens=max_tokens,
                 stream=True,
                 # usage in every chunk: its completion_tokens tells each token's arrival
@@ -179,7 +182,7 @@ class ChatSource:
                     ChatCompletionStreamOptionsParam,
                     {"include_usage": True, "continuous_usage_stats": True},
                 ),
-                extra_body=extra_body,
+                extra_body={**(extra_body or {}), "messages": messages},
             ) as response:
                 event = ""
                 async for line in response.iter_lines():
