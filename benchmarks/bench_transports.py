@@ -48,6 +48,7 @@ from vlmconsole.model.session import (  # noqa: E402
     Session,
     UserTurn,
     WindowPolicy,
+    chat_payload,
     next_messages,
 )
 from vlmconsole.model.turn_record import TurnRecord  # noqa: E402
@@ -64,22 +65,14 @@ from vlmconsole.sources.synthetic_images import synthetic_screenshot  # noqa: E4
 from vlmconsole.sources.turn_engine import RunConfig, TurnEngine  # noqa: E402
 
 
-def body(messages: list[Any], urls: dict[str, str] | dict[str, dict[str, Any]]) -> bytes:
-    payload: list[dict[str, Any]] = []
-    for m in messages:
-        if not m.image_ids:
-            payload.append({"role": m.role, "content": m.text})
-            continue
-        parts: list[dict[str, Any]] = [{"type": "text", "text": m.text}]
-        for i in m.image_ids:
-            given = urls[i]
-            parts.append(
-                {"type": "image_url", "image_url": {"url": given}}
-                if isinstance(given, str)
-                else given
-            )
-        payload.append({"role": m.role, "content": parts})
-    request = {"model": "m", "messages": payload, "stream": True, "max_tokens": 32}
+def body(messages: list[Any], parts: dict[str, str] | dict[str, dict[str, Any]]) -> bytes:
+    """Returns the request's JSON body, as the turn engine builds it."""
+    request = {
+        "model": "m",
+        "messages": chat_payload(messages, parts),
+        "stream": True,
+        "max_tokens": 32,
+    }
     return json.dumps(request).encode()
 
 

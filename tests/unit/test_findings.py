@@ -12,8 +12,8 @@ from vlmconsole.model.findings import (
     Conversation,
     Finding,
     findings,
-    server_findings,
 )
+from vlmconsole.model.server_findings import server_findings
 from vlmconsole.model.turn_record import ImageInfo, TurnRecord
 from vlmconsole.model.turn_timing import TtftBreakdown
 

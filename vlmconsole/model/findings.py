@@ -13,7 +13,8 @@ import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from vlmconsole.model.server_stats import ServerStats
+from vlmconsole.model.server_info import ModelCard
+from vlmconsole.model.server_stats import KvCapacity
 from vlmconsole.model.turn_record import TurnRecord
 
 INFO, WARN, BAD = "info", "warn", "bad"
@@ -72,6 +73,23 @@ class Conversation:
     def done(self) -> list[TurnRecord]:
         """Returns the finished turns, in order."""
         return [r for r in self.records if r.ok]
+
+
+def console_conversation(
+    records: Sequence[TurnRecord],
+    models: Sequence[ModelCard],
+    model: str | None,
+    capacity: KvCapacity | None,
+) -> Conversation:
+    """Returns the conversation as the console knows it: the chat model's max_model_len
+    among the server's `models`, and the KV cache's prefix caching and block size."""
+    card = next((c for c in models if c.id == model), None)
+    return Conversation(
+        records,
+        max_model_len=card.max_model_len if card is not None else None,
+        prefix_caching=capacity.prefix_caching if capacity is not None else None,
+        block_size=capacity.block_size if capacity is not None else None,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,20 +176,22 @@ def bytes_changed(conversation: Conversation) -> list[Finding]:
     return found
 
 
+PREFIX_CACHING_OFF = Finding(
+    "prefix-caching-off",
+    BAD,
+    "the server runs without prefix caching",
+    "cache_config_info says enable_prefix_caching=False: every turn prefills the whole "
+    "conversation again",
+    "start vLLM with --enable-prefix-caching",
+)
+"""Said of a conversation and of the server alike."""
+
+
 def no_cached_counts(conversation: Conversation) -> list[Finding]:
     """The server reports no cached tokens, or has prefix caching off."""
     done = conversation.done
     if conversation.prefix_caching is False:
-        return [
-            Finding(
-                "prefix-caching-off",
-                BAD,
-                "the server runs without prefix caching",
-                "cache_config_info says enable_prefix_caching=False: every turn prefills "
-                "the whole conversation again",
-                "start vLLM with --enable-prefix-caching (the default in vLLM 1.x)",
-            )
-        ]
+        return [PREFIX_CACHING_OFF]
     missing = [r.turn for r in done if r.cached_tokens is None]
     if done and len(missing) == len(done):
         return [
@@ -335,65 +355,3 @@ def findings(conversation: Conversation) -> list[Finding]:
     order = {BAD: 0, WARN: 1, INFO: 2}
     found = [finding for rule in RULES for finding in rule.check(conversation)]
     return sorted(found, key=lambda f: order[f.severity])
-
-
-# --- the server's own state (status, the console's panel) -----------------------------
-
-KV_HIGH = 0.9
-"""KV-cache usage at or above this share: new requests wait, long ones get preempted."""
-
-
-def server_findings(stats: ServerStats) -> list[Finding]:
-    """Returns what one scope's stats say about the server itself, most severe first."""
-    found: list[Finding] = []
-    capacity = stats.kv_capacity
-    if capacity is not None and capacity.prefix_caching is False:
-        found.append(
-            Finding(
-                "prefix-caching-off",
-                BAD,
-                "the server runs without prefix caching",
-                "cache_config_info says enable_prefix_caching=False: every turn prefills "
-                "the whole conversation again",
-                "start vLLM with --enable-prefix-caching",
-            )
-        )
-    if stats.preemptions_per_s:
-        usage_now = stats.kv_cache_usage
-        at_usage = f" at {usage_now:.0%} KV-cache usage" if usage_now else ""
-        found.append(
-            Finding(
-                "preemptions",
-                BAD,
-                "the server is preempting requests: the KV cache is too small for the load",
-                f"{stats.preemptions_per_s:.2f} preemptions/s{at_usage}",
-                "fewer concurrent conversations (--max-num-seqs), a shorter context "
-                "(a window policy, --max-model-len), or more KV memory "
-                "(--gpu-memory-utilization, --kv-cache-memory-bytes)",
-            )
-        )
-    usage = stats.kv_cache_usage
-    if usage is not None and usage >= KV_HIGH:
-        waiting = f"; {stats.waiting:.0f} request(s) waiting" if stats.waiting else ""
-        found.append(
-            Finding(
-                "kv-high",
-                WARN,
-                f"the KV cache is {usage:.0%} full",
-                f"kv_cache_usage_perc {usage:.3f}{waiting}",
-                "at this usage new requests queue; bound each conversation's context "
-                "(a window policy) or give vLLM more KV memory",
-            )
-        )
-    errors = stats.requests_finished.get("error", 0) + stats.requests_finished.get("abort", 0)
-    if errors:
-        found.append(
-            Finding(
-                "requests-failed",
-                INFO,
-                f"{errors:,.0f} request(s) ended in error or were aborted since the start",
-                "vllm:request_success_total by finished_reason (error, abort)",
-                "look at the server's log (l in the console) around those requests",
-            )
-        )
-    return found

@@ -6,8 +6,8 @@ import dataclasses
 import math
 from typing import Any
 
-from vlmconsole.model.findings import server_findings
 from vlmconsole.model.outside_text import clean
+from vlmconsole.model.server_findings import server_findings
 from vlmconsole.model.server_info import ServerInfo
 from vlmconsole.model.server_stats import ServerStats
 

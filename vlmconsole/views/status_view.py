@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from vlmconsole.model.findings import server_findings
+from vlmconsole.model.server_findings import server_findings
 from vlmconsole.model.server_info import ServerInfo
 from vlmconsole.model.server_stats import LATENCY_KEYS, ServerStats
 from vlmconsole.views import formatting as fmt

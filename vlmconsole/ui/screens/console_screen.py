@@ -21,7 +21,7 @@ from textual.worker import Worker, WorkerState
 
 from vlmconsole.model.connection import Connection, connection_failed, connection_ok
 from vlmconsole.model.container import ContainerInfo, ContainerStatus
-from vlmconsole.model.findings import Conversation, Finding, findings
+from vlmconsole.model.findings import Finding, console_conversation, findings
 from vlmconsole.model.rates import MetricsHistory
 from vlmconsole.model.run_settings import RunSettings
 from vlmconsole.model.server_info import ServerInfo
@@ -275,19 +275,15 @@ class ConsoleScreen(Screen[None]):
 
     def current_findings(self) -> list[Finding]:
         """Returns what the rules find in this conversation's turns (model/findings.py)."""
-        chat = self.chat
-        model = chat.settings.model if chat.settings is not None else None
-        cards = self.info.models if self.info is not None else ()
-        card = next((c for c in cards if c.id == model), None)
-        stats = self.panel.stats
-        capacity = stats.kv_capacity if stats is not None else None
-        conversation = Conversation(
-            chat.conversation_records,
-            max_model_len=card.max_model_len if card is not None else None,
-            prefix_caching=capacity.prefix_caching if capacity is not None else None,
-            block_size=capacity.block_size if capacity is not None else None,
+        chat, stats = self.chat, self.panel.stats
+        return findings(
+            console_conversation(
+                chat.conversation_records,
+                self.info.models if self.info is not None else (),
+                chat.settings.model if chat.settings is not None else None,
+                stats.kv_capacity if stats is not None else None,
+            )
         )
-        return findings(conversation)
 
     @on(ReceiptShown)
     async def _mark_findings(self) -> None:
