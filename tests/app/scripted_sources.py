@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 from tests.app.scripted_engine import ScriptedEngine
 from tests.support.fixtures import snapshot
 from vlmconsole.model.container import ContainerInfo, ContainerStatus, GpuRequest, PortBinding
+from vlmconsole.model.launch_config import LaunchConfig, launch_config
 from vlmconsole.model.observation import Observation
 from vlmconsole.model.run_settings import RunSettings
 from vlmconsole.model.server_info import ModelCard, ServerInfo
@@ -307,6 +308,21 @@ class ScriptedSources:
     def preview(self, asset: ImageAsset, pixels: tuple[int, int]) -> PILImage | None:
         """Returns the small copy the real sources make."""
         return preview_image(asset, pixels)
+
+    async def launch(
+        self,
+        cache_labels: Mapping[str, str] | None,
+        max_model_len: int | None,
+        container: ContainerInfo | None,
+    ) -> LaunchConfig:
+        """Returns the launch settings the real model makes of the scripted container's
+        command line (no /server_info: it is not served)."""
+        return launch_config(
+            cache_labels=cache_labels,
+            max_model_len=max_model_len,
+            command=container.command if container is not None else (),
+            command_source=f"docker inspect {container.name}" if container is not None else None,
+        )
 
     async def aclose(self) -> None:
         """Closes the feed."""

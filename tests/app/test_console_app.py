@@ -476,7 +476,13 @@ async def test_findings_mark_the_receipts_they_name_and_f_lists_them(
     async with app.run_test(size=(160, 50)) as pilot:
         screen = app.console_screen
         await until(pilot, lambda: screen.chat.engine is not None)
-        assert screen.check_action("findings", ()) is None, "dimmed: nothing sent yet"
+        assert screen.check_action("findings", ()) is True, "the server's own, before a turn"
+        await pilot.press("f")
+        await until(pilot, lambda: app.screen is not screen)
+        shown = str(app.screen.query_one("#findings-list").render())
+        assert "No turn yet" in shown
+        await pilot.press("escape")
+        await until(pilot, lambda: app.screen is screen)
         await pilot.press("n")
         await until(pilot, lambda: len(screen.chat.records) == 1)
         await pilot.press("n")
@@ -491,9 +497,28 @@ async def test_findings_mark_the_receipts_they_name_and_f_lists_them(
         assert budget.title in marks, "the turn the budget was measured at"
         assert budget.title not in str(views[0].query_one("#findings").render())
         await pilot.press("f")
-        await pilot.pause()
+        await until(pilot, lambda: app.screen is not screen)
         shown = str(app.screen.query_one("#findings-list").render())
         assert "In the 2 turn(s) of this conversation" in shown and budget.evidence in shown
         await pilot.press("escape")
         await pilot.pause()
         assert app.screen is screen
+
+
+async def test_i_shows_what_the_server_runs_with_and_where_each_value_was_read(
+    sim: SimServer, tmp_path: Path
+) -> None:
+    app = console_for(sim.base_url, tmp_path)
+    async with app.run_test(size=(160, 50)) as pilot:
+        screen = app.console_screen
+        await until(pilot, lambda: screen.info is not None and screen.panel.stats is not None)
+        await pilot.press("i")
+        await until(pilot, lambda: app.screen is not screen)
+        shown = str(app.screen.query_one("#launch-list").render())
+        model = screen.info.models[0] if screen.info else None
+        assert model is not None and model.max_model_len
+        assert f"max model length      {model.max_model_len}" in shown
+        assert "from /v1/models" in shown and "from cache_config_info" in shown
+        assert "command line" not in shown, "the demo server is no vLLM process: no command"
+        await pilot.press("i")
+        await until(pilot, lambda: app.screen is screen)

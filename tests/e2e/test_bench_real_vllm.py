@@ -6,6 +6,7 @@ import csv
 import json
 import statistics
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -162,7 +163,8 @@ def test_exports_and_summary_are_written(
         rows = list(csv.DictReader(file))
     assert len(rows) == 3 * TURNS
     report = (out / "report.html").read_text()
-    assert report.count("<svg") == 3 and "slide:4" in report
+    # TTFT by turn and against context, decode, cached share; where the TTFT went, a run each
+    assert report.count("<svg") == 4 + 3 and "slide:4" in report
     assert "data:image" not in (out / "turns.csv").read_text() + report, "no image bytes exported"
     for policy in ("none", "slide:4", "chunk:4"):
         assert f"{policy}: {TURNS} of {TURNS} turns finished" in stdout
@@ -172,3 +174,95 @@ def test_exports_and_summary_are_written(
     for path in out.iterdir():
         assert E2E_API_KEY not in path.read_text(errors="replace"), f"the key leaked into {path}"
     assert E2E_API_KEY not in stdout
+
+
+def summary(out: Path) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads((out / "summary.json").read_text())
+    return document
+
+
+def findings_of(document: dict[str, Any], run: str) -> list[dict[str, Any]]:
+    (found,) = [r["findings"] for r in document["runs"] if r["run"] == run]
+    return list(found)
+
+
+def test_the_sliding_window_is_found_breaking_the_prefix_on_every_turn_once_full(
+    bench_run: tuple[dict[str, list[TurnRecord]], Path, float, str],
+) -> None:
+    runs, out, _delta, stdout = bench_run
+    run = runs["slide:4"]
+    broken = [f for f in findings_of(summary(out), "slide:4") if f["rule"] == "prefix-broken"]
+    assert [f["turns"] for f in broken] == [[t] for t in range(5, TURNS + 1)], broken
+    for finding in broken:
+        (t,) = finding["turns"]
+        before, record = run[t - 2], run[t - 1]
+        assert before.prompt_tokens is not None and record.cached_tokens is not None
+        lost = before.prompt_tokens - record.cached_tokens  # the server's own usage counts
+        assert lost > 3 * IMAGE_TOKENS, "the whole window of screenshots was prefilled again"
+        assert finding["title"] == f"turn {t}: the prefix cache missed {lost:,} tokens it had"
+        assert f"found {record.cached_tokens:,} cached" in finding["evidence"]
+        assert "the window slid (slide:4)" in finding["evidence"]
+    assert "why (slide:4):" in stdout and "the window slid (slide:4)" in stdout
+    dropped = [f for f in findings_of(summary(out), "chunk:4") if f["rule"] == "prefix-broken"]
+    assert [f["turns"][0] for f in dropped] == list(range(5, TURNS + 1, 2))
+    assert all("dropped its oldest half" in f["evidence"] for f in dropped)
+
+
+def test_a_healthy_run_finds_only_what_its_numbers_support(
+    bench_run: tuple[dict[str, list[TurnRecord]], Path, float, str],
+) -> None:
+    runs, out, _delta, _stdout = bench_run
+    document = summary(out)
+    run = runs["none"]
+    found = {f["rule"]: f for f in findings_of(document, "none")}
+    supported = {"context-budget", "kv-capacity", "decode-slows", "ttft-per-image"}
+    supported |= {"preprocessing-dominates", "bytes-cost"}
+    assert set(found) <= supported, sorted(found)
+    prompts = [r.prompt_tokens or 0 for r in run]
+    growth = statistics.median(b - a for a, b in zip(prompts, prompts[1:], strict=False))
+    used = prompts[-1] + (run[-1].completion_tokens or 0)
+    limit = document["server"]["max_model_len"]
+    assert limit == 32768
+    fails = TURNS + int((limit - used) // growth) + 1
+    assert found["context-budget"]["title"] == f"turn {fails} will not fit the 32,768-token context"
+    assert found["context-budget"]["severity"] == "info", "twenty-odd turns left is no warning"
+    kv = document["server"]["kv_cache_tokens"]
+    assert kv and found["kv-capacity"]["title"] == (
+        f"{kv // used:,} conversation(s) like this fit the KV cache at once"
+    )
+    if "decode-slows" in found:
+        first, last = run[0], run[-1]
+        assert first.server_decode_tok_s and last.server_decode_tok_s
+        assert last.server_decode_tok_s < 0.8 * first.server_decode_tok_s
+    if "ttft-per-image" in found:
+        assert (run[-1].ttft_s or 0) >= 1.5 * (run[0].ttft_s or 0)
+        assert (run[-1].cached_fraction or 0) >= 0.7
+    for rule, part, share in (
+        ("preprocessing-dominates", "preprocessing_s", 0.5),
+        ("bytes-cost", "client_transport_s", 0.3),
+    ):
+        for turn in found.get(rule, {}).get("turns", []):
+            parts = run[turn - 1].breakdown
+            assert parts is not None and getattr(parts, part) > share * parts.client_ttft_s
+
+
+def test_the_runs_are_compared_in_the_text_the_json_and_the_report(
+    bench_run: tuple[dict[str, list[TurnRecord]], Path, float, str],
+) -> None:
+    _runs, out, _delta, stdout = bench_run
+    rows = {row["run"]: row for row in summary(out)["comparison"]}
+    assert sorted(rows) == ["chunk:4", "none", "slide:4"]
+    fastest = [run for run, row in rows.items() if row["explains"] == "the fastest mean TTFT"]
+    assert len(fastest) == 1
+    for run, row in rows.items():
+        assert row["turns_ok"] == TURNS and row["p90_ttft_s"] >= row["mean_ttft_s"] * 0.5
+        if run not in fastest:
+            rules = {f["rule"] for f in findings_of(summary(out), run)}
+            assert row["explains_rule"] in rules, (run, row)
+    # the window policies send fewer images, so fewer image tokens a turn than none
+    assert rows["slide:4"]["image_tokens_per_turn"] < rows["none"]["image_tokens_per_turn"]
+    assert rows["none"]["cached_share"] > rows["slide:4"]["cached_share"]
+    assert "runs compared" in stdout and "the fastest mean TTFT" in stdout
+    report = (out / "report.html").read_text()
+    section = report.split('<section id="comparison">', 1)[1].split("</section>", 1)[0]
+    assert all(run in section for run in rows) and "the fastest mean TTFT" in section

@@ -67,7 +67,7 @@ def summary_rows(reader: ReportReader) -> list[dict[str, str]]:
     header = reader.rows[header_at]
     rows = []
     for row in reader.rows[header_at + 1 :]:
-        if len(row) != len(header):
+        if len(row) != len(header) or row[0] == header[0]:  # the next table's heading
             break
         rows.append(dict(zip(header, row, strict=True)))
     return rows

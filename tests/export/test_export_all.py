@@ -11,16 +11,18 @@ from vlmconsole.export import ExportError, export_all, write_csv
 from vlmconsole.export.safe import safe_meta
 
 
-def test_export_all_writes_three_files_into_a_new_folder(tmp_path: Path) -> None:
+def test_export_all_writes_four_files_into_a_new_folder(tmp_path: Path) -> None:
     folder = tmp_path / "exports" / "run-1"
     paths = export_all(session(), folder, "Screenshots", {"server": "http://gpu-box:8000"})
     assert paths == {
         "csv": folder / "turns.csv",
         "jsonl": folder / "turns.jsonl",
         "html": folder / "report.html",
+        "summary": folder / "summary.json",
     }
     assert all(path.is_file() and path.stat().st_size > 0 for path in paths.values())
-    assert sorted(p.name for p in folder.iterdir()) == ["report.html", "turns.csv", "turns.jsonl"]
+    names = sorted(p.name for p in folder.iterdir())
+    assert names == ["report.html", "summary.json", "turns.csv", "turns.jsonl"]
 
 
 def test_no_file_holds_a_credential_from_meta(tmp_path: Path) -> None:

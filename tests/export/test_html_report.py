@@ -11,6 +11,7 @@ from tests.export.builders import failed_turn, session
 from tests.export.html_check import read_report, summary_rows, turn_rows
 from vlmconsole.export.html_report import html_report, write_html_report
 from vlmconsole.model.turn_record import ImageInfo
+from vlmconsole.model.turn_timing import TtftBreakdown
 
 META = {
     "server": "http://gpu-box:8000",
@@ -19,14 +20,18 @@ META = {
     "date": "2025-05-01",
 }
 ATTACK = "<script>alert(1)</script>"
+BREAKDOWN_FOR_TEST = TtftBreakdown(
+    client_ttft_s=0.7, client_transport_s=0.1, preprocessing_s=0.2, queue_s=0.05, prefill_s=0.35
+)
 
 
-def test_report_is_well_formed_with_three_charts_and_every_policy(tmp_path: Path) -> None:
+def test_report_is_well_formed_with_its_charts_and_every_policy(tmp_path: Path) -> None:
     path = write_html_report(session(), tmp_path / "report.html", "Screenshots", META)
     text = path.read_text(encoding="utf-8")
     reader = read_report(text)
     assert reader.problems == [] and reader.open == []
-    assert reader.svgs == 3 and text.count("<svg") == 3
+    # TTFT by turn and against context, decode rate, cached share; where the TTFT went a run
+    assert reader.svgs == 4 + 3 and text.count("<svg") == 4 + 3
     for policy in ("none", "slide:4", "chunk:4"):
         assert policy in text
     for value in META.values():
@@ -46,7 +51,7 @@ def test_summary_table_by_hand() -> None:
 def test_a_run_where_every_turn_failed_is_reported() -> None:
     failed = [failed_turn("r3", "chunk:4", n, "timed out after 60 s") for n in (1, 2)]
     reader = read_report(html_report(failed, "t", {}))
-    assert reader.problems == [] and reader.svgs == 3
+    assert reader.problems == [] and reader.svgs == 4 + 1
     [summary] = summary_rows(reader)
     assert (summary["turns ok"], summary["turns failed"], summary["mean TTFT (s)"]) == (
         "0",
@@ -107,7 +112,7 @@ def test_credentials_in_meta_are_dropped() -> None:
 
 def test_no_records_still_make_a_report() -> None:
     reader = read_report(html_report([], "empty", {}))
-    assert reader.problems == [] and reader.svgs == 3
+    assert reader.problems == [] and reader.svgs == 4, "four charts, each saying it is empty"
 
 
 def axis_texts(svg: str) -> list[str]:
@@ -140,3 +145,36 @@ def test_each_run_has_its_findings_with_evidence_and_advice() -> None:
     assert '<li class="finding warn">' in section
     healthy = html_report([turn(1)], "t", {})
     assert "nothing stands out in these turns" in healthy
+
+
+def test_runs_compared_and_where_the_ttft_went_a_bar_a_turn() -> None:
+    from tests.unit.test_findings import turn
+
+    parts = BREAKDOWN_FOR_TEST
+    healthy = [turn(n, ttft_s=0.7, run_id="a", breakdown=parts) for n in (1, 2, 3)]
+    slid = [turn(1, "slide:1", images=1, ttft_s=0.7, run_id="b", breakdown=parts)] + [
+        turn(n, "slide:1", images=1, cached=0, ttft_s=1.5, run_id="b") for n in (2, 3)
+    ]
+    report = html_report(healthy + slid, "t", {})
+    compared = report.split('<section id="comparison">', 1)[1].split("</section>", 1)[0]
+    assert "the fastest mean TTFT" in compared
+    assert "turn 2: the prefix cache missed 910 tokens it had" in compared
+    where = report.split('<section id="where">', 1)[1].split("</section>", 1)[0]
+    assert where.count("<svg") == 2
+    first = where.split('id="where-2"', 1)[0]
+    # four parts a bar, one bar a turn with a breakdown: 3 turns in the first run
+    assert first.count('class="rect reactive tooltip-trigger"') == 4 * 3
+    for name in ("client + transport", "server preprocessing", "queue", "prefill"):
+        assert name in first
+    assert "no turn with a breakdown" not in first
+    assert html_report(healthy, "t", {}).count('<section id="comparison">') == 0
+
+
+def test_a_run_whose_context_falls_is_drawn_as_dots_not_a_zig_zag() -> None:
+    from vlmconsole.export.charts import render_xy
+
+    points = [(1000.0, 0.5), (2000.0, 0.7), (1000.0, 0.9)]
+    lines = render_xy("t", "T", "x", "y", [("slide", points)])
+    dots = render_xy("t", "T", "x", "y", [("slide", points)], dots_only=frozenset({"slide"}))
+    assert 'class="line reactive nofill"' in lines
+    assert 'class="line reactive nofill"' not in dots and dots.count('class="dot reactive') == 3

@@ -98,6 +98,27 @@ def test_a_screenshot_with_other_bytes_is_named() -> None:
     assert "other bytes" in broken[0].evidence, "the cause is told"
 
 
+def shot(n: int, look: str, pixels: str, tokens: int = 863) -> ImageInfo:
+    return ImageInfo("shot.png", sha(n), 1280, 720, 200_000, tokens, pixels, look)
+
+
+def test_same_screen_other_pixels_is_a_cache_miss_other_screen_or_same_pixels_is_not() -> None:
+    first = shot(1, "f0f0f0f0f0f0f0f0", "p1")
+    resaved = shot(2, "f0f0f0f0f0f0f0f1", "p2")  # a JPEG re-save: one bit of the look moved
+    lossless = shot(3, "f0f0f0f0f0f0f0f0", "p1")  # other bytes, the same pixels
+    another = shot(4, "0f0f0f0f0f0f0f0f", "p4")  # another screen saved under the same name
+
+    def fired(second: ImageInfo) -> list[Finding]:
+        records = [turn(1, new_images=(first,)), turn(2, new_images=(second,))]
+        return [f for f in findings(Conversation(records)) if f.rule == "bytes-changed"]
+
+    (miss,) = fired(resaved)
+    assert miss.title == "turn 2: shot.png came back with other pixels"
+    assert "differ in 1 of 64 bits" in miss.evidence and "863 image tokens again" in miss.evidence
+    assert fired(lossless) == [], "vLLM keys on pixels: the same pixels hit its caches"
+    assert fired(another) == [], "a different picture is a new screen, not a miss"
+
+
 def test_prefix_caching_off_and_missing_counts() -> None:
     records = [turn(n, cached=None) for n in (1, 2)]
     (off,) = [f for f in findings(Conversation(records, prefix_caching=False)) if f.severity == BAD]
@@ -151,3 +172,58 @@ def test_the_server_level_findings_read_its_stats() -> None:
     full = dataclasses.replace(stats, kv_cache_usage=0.95, preemptions_per_s=0.0)
     found = {f.rule: f for f in server_findings(full)}
     assert found["kv-high"].title == "the KV cache is 95% full" and "preemptions" not in found
+
+
+def test_kv_capacity_says_how_many_such_conversations_fit() -> None:
+    records = [turn(n) for n in (1, 2)]  # 1,820 + 8 tokens at turn 2, growing 910 a turn
+    found = {
+        f.rule: f
+        for f in findings(Conversation(records, max_model_len=32_768, kv_cache_tokens=100_000))
+    }
+    assert found["kv-capacity"].title == "54 conversation(s) like this fit the KV cache at once"
+    assert found["kv-capacity"].severity == "info"
+    small = {
+        f.rule: f
+        for f in findings(Conversation(records, max_model_len=32_768, kv_cache_tokens=5_000))
+    }
+    # (5,000 - 1,828) // 910 = 3 more turns: turn 6 alone overflows, long before the context
+    assert small["kv-capacity"].title == "turn 6 alone would overflow the KV cache: preemptions"
+    assert small["kv-capacity"].severity == WARN
+    assert "--max-model-len 32,768 is larger than the KV cache" in small["kv-capacity"].advice
+
+
+def test_queueing_behind_other_traffic_is_named() -> None:
+    queued = TtftBreakdown(
+        client_ttft_s=2.0,
+        client_transport_s=0.05,
+        preprocessing_s=0.2,
+        queue_s=1.5,
+        prefill_s=0.25,
+    )
+    found = {f.rule: f for f in findings(Conversation([turn(1, breakdown=queued)]))}
+    assert found["queued"].evidence == "1 turn(s); turn 1: 1.500 s of 2.000 s queued"
+    assert "--max-num-seqs" in found["queued"].advice
+
+
+def test_newer_families_asleep_refused_and_waiting_for_kv_room() -> None:
+    from tests.support.fixtures import history
+    from vlmconsole.model.launch_config import launch_config
+    from vlmconsole.model.server_stats import derive_stats
+
+    stats = derive_stats(history(("vllm-0.32.0-rest", 0.0), ("vllm-0.32.0-after", 10.0)))
+    assert stats.asleep is False and stats.waiting_by_reason == {"capacity": 0, "deferred": 0}
+    assert stats.prompt_tokens_by_source["local_compute"] == 15612
+    assert server_findings(stats) == [], "the real server at rest and after its turns: healthy"
+    troubled = dataclasses.replace(
+        stats,
+        asleep=True,
+        admission_rejections_total=12,
+        admission_rejections_per_s=1.2,
+        waiting_by_reason={"capacity": 3, "deferred": 0},
+    )
+    launch = launch_config(command=("vllm", "serve", "m", "--max-num-seqs", "8"))
+    found = {f.rule: f for f in server_findings(troubled, launch)}
+    assert found["engine-asleep"].severity == BAD
+    assert found["admission-rejected"].evidence.startswith("1.20 rejections/s")
+    assert found["waiting-for-kv"].title == "3 request(s) wait for room in the KV cache"
+    assert "--max-num-seqs (now 8)" in found["waiting-for-kv"].advice, "the flag's current value"

@@ -72,6 +72,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="S",
         help="fail a turn after S seconds with no data (default 120)",
     )
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="print the summary (runs, findings, comparison) as JSON instead of the text",
+    )
     add_connection_arguments(parser)
 
 
@@ -118,28 +123,31 @@ def run(args: argparse.Namespace) -> int:
         timeout_s=settings.timeout_s,
     )
     try:
-        return asyncio.run(_bench(plan, args.predict))
+        return asyncio.run(_bench(plan, args.predict, as_json=args.json))
     except KeyboardInterrupt:
         print(f"\nvlmconsole: stopped; finished turns are in {plan.out_dir}", file=sys.stderr)
         return EXIT_TURNS_FAILED
 
 
-async def _bench(plan: object, predict_at: int) -> int:
+async def _bench(plan: object, predict_at: int, as_json: bool = False) -> int:
     from rich.console import Console
     from rich.rule import Rule
 
     from vlmconsole.export import export_all
-    from vlmconsole.model.findings import Conversation, findings
+    from vlmconsole.export.summary import compared, group_runs, run_findings, run_labels
+    from vlmconsole.export.summary_json import summary_json
     from vlmconsole.model.session import WindowPolicy
     from vlmconsole.model.turn_record import TurnRecord
     from vlmconsole.sources.bench_runner import BenchPlan, prepare, run_bench
     from vlmconsole.sources.source_errors import SourceError
     from vlmconsole.views.bench_view import HEADER, run_summary, turn_line
+    from vlmconsole.views.comparison_view import comparison_table
     from vlmconsole.views.findings_view import findings_text
     from vlmconsole.views.safe_text import plain
 
     assert isinstance(plan, BenchPlan)
-    console = Console(highlight=False, soft_wrap=True)  # a row a turn: never wrapped
+    # a row a turn: never wrapped; with --json the text goes to stderr, the JSON alone to stdout
+    console = Console(highlight=False, soft_wrap=True, stderr=as_json)
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
         start = await prepare(plan)
@@ -162,11 +170,15 @@ async def _bench(plan: object, predict_at: int) -> int:
 
     records = await run_bench(plan, start, on_record, on_run)
     console.print()
-    for policy in plan.policies:
-        run = [r for r in records if r.policy == str(policy)]
-        console.print(run_summary(policy, run, predict_at))
-        found = findings(Conversation(run, max_model_len=card.max_model_len))
-        console.print(findings_text(found, f"why ({policy}):"))
+    runs = group_runs(records)
+    labels = run_labels(runs)
+    found = run_findings(runs, start.facts)
+    for run in runs:
+        policy = WindowPolicy.parse(run.policy)
+        console.print(run_summary(policy, run.records, predict_at))
+        console.print(findings_text(found[run.run_id], f"why ({labels[run.run_id]}):"))
+    if len(runs) > 1:
+        console.print(comparison_table(compared(runs, labels, found)))
     meta = {
         "server": str(plan.endpoint),
         "vLLM": start.info.version or "not reported",
@@ -174,6 +186,9 @@ async def _bench(plan: object, predict_at: int) -> int:
         "transport": plan.transport,
         "image seed": str(start.seed),
     }
-    written = export_all(records, plan.out_dir, f"vlmconsole bench: {start.model}", meta)
+    title = f"vlmconsole bench: {start.model}"
+    written = export_all(records, plan.out_dir, title, meta, start.facts)
     console.print("wrote " + ", ".join(str(p) for p in [start.journal, *written.values()]))
+    if as_json:
+        sys.stdout.write(summary_json(records, title, meta, start.facts))
     return EXIT_OK if all(r.ok for r in records) else EXIT_TURNS_FAILED

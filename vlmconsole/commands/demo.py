@@ -18,7 +18,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--port", type=port_or_zero, default=0, help="demo server port (default: free)"
     )
+    parser.add_argument(
+        "--vllm-version",
+        choices=VLLM_VERSIONS,
+        default=VLLM_VERSIONS[0],
+        help="the vLLM release the demo server plays (its /version; the two pages match)",
+    )
+    parser.add_argument(
+        "--kv-cache-metrics",
+        action="store_true",
+        help="export the kv_block_* residency histograms, as vLLM's --kv-cache-metrics",
+    )
+    parser.add_argument(
+        "--headless",
+        action="store_true",
+        help="serve the demo API and /metrics on 127.0.0.1 without the console, until "
+        "Ctrl+C or SIGTERM (a stand-in vLLM)",
+    )
     add_console_arguments(parser)
+
+
+VLLM_VERSIONS = ("0.32.0", "0.33.0")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -40,6 +60,51 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if settings.images_dir is None:
         settings = dataclasses.replace(settings, images_dir=sample_screenshots())
-    config = SimConfig(speed=args.speed, background_load=args.load)
+    config = SimConfig(
+        speed=args.speed,
+        background_load=args.load,
+        version=args.vllm_version,
+        kv_cache_metrics=args.kv_cache_metrics,
+    )
+    if args.headless:
+        return serve_headless(config, args.port)
     with run_in_thread(config, port=args.port) as server:
         return run_console(parse_endpoint(server.base_url), settings)
+
+
+def serve_headless(config: object, port: int) -> int:
+    """Serves the demo server on 127.0.0.1 until SIGINT or SIGTERM; returns the exit code."""
+    import asyncio
+    import signal
+    import sys
+
+    from vlmconsole.sim.config import SimConfig
+    from vlmconsole.sim.sim_server import SimServer
+
+    assert isinstance(config, SimConfig)
+
+    async def serve() -> int:
+        server = SimServer(config)
+        try:
+            await server.start("127.0.0.1", port)
+        except OSError as error:
+            reason = error.strerror or error
+            print(f"vlmconsole: cannot listen on 127.0.0.1:{port}: {reason}", file=sys.stderr)
+            return 2
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        print(
+            f"demo vLLM {config.version} serving {config.model} on {server.base_url} "
+            "(the API and /metrics); Ctrl+C or SIGTERM stops it",
+            flush=True,
+        )
+        try:
+            await stop.wait()
+        finally:
+            await server.stop()
+        print("demo server stopped", flush=True)
+        return 0
+
+    return asyncio.run(serve())

@@ -84,10 +84,12 @@ async def _status(args: argparse.Namespace, endpoint: object, settings: object) 
     from rich.console import Console
     from rich.live import Live
 
-    from vlmconsole.model.rates import MetricsHistory
-    from vlmconsole.model.server_stats import derive_stats, scopes
+    from vlmconsole.model.launch_config import LaunchConfig
+    from vlmconsole.model.rates import MetricsHistory, Scope
+    from vlmconsole.model.server_stats import cache_config_labels, derive_stats, scopes
     from vlmconsole.settings import Settings
     from vlmconsole.sources.endpoint import Endpoint
+    from vlmconsole.sources.launch_source import read_launch
     from vlmconsole.sources.observer import Observer
     from vlmconsole.sources.source_errors import SourceError
     from vlmconsole.views.status_json import status_dict
@@ -99,6 +101,7 @@ async def _status(args: argparse.Namespace, endpoint: object, settings: object) 
     console.soft_wrap = not console.is_terminal
     observer = Observer(endpoint, settings.api_key, settings.timeout_s)
     history = MetricsHistory(keep_s=max(args.latency_window, 10.0) + 5.0)
+    launched: list[LaunchConfig] = []
     live: Live | None = None
     if args.watch and not args.json and console.is_terminal:
         live = Live(console=console, auto_refresh=False, transient=False)
@@ -117,15 +120,28 @@ async def _status(args: argparse.Namespace, endpoint: object, settings: object) 
             derive_stats(history, scope, latency_window_s=args.latency_window)
             for scope in scopes(observation.snapshot)
         ]
+        if not launched:  # what it runs with does not change while it runs: read it once
+            launched.append(
+                await read_launch(
+                    endpoint,
+                    settings.api_key,
+                    settings.timeout_s,
+                    cache_labels=cache_config_labels(observation.snapshot, Scope()),
+                    max_model_len=observation.info.max_model_len,
+                    container=None,
+                )
+            )
+        launch = launched[0]
         code = EXIT_HEALTHY if observation.info.healthy else EXIT_UNHEALTHY
         if args.json:
-            print(json.dumps(status_dict(observation.info, stats, now_text())), flush=True)
+            line = status_dict(observation.info, stats, now_text(), launch=launch)
+            print(json.dumps(line), flush=True)
         elif live is not None:
-            live.update(status_view(observation.info, stats), refresh=True)
+            live.update(status_view(observation.info, stats, launch), refresh=True)
         else:
             if args.watch:
                 console.rule(now_text())
-            console.print(status_view(observation.info, stats))
+            console.print(status_view(observation.info, stats, launch))
         return _Frame(code, None)
 
     def report(frame: _Frame) -> None:

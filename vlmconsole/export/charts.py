@@ -20,6 +20,7 @@ from vlmconsole.export.safe import strip_control
 from vlmconsole.export.summary import Run
 from vlmconsole.model.axis import Axis, axis_for, nice_axis
 from vlmconsole.model.chart_points import chart_points
+from vlmconsole.model.turn_record import TurnRecord
 
 Point = tuple[float, float]
 X_TICKS = 10
@@ -70,6 +71,7 @@ def render_xy(
     y_title: str,
     series: Sequence[tuple[str, Sequence[Point]]],
     y_range: tuple[float, float] | None = None,
+    dots_only: frozenset[str] = frozenset(),
 ) -> str:
     """Returns the SVG markup of an XY chart with one line a series, no XML declaration.
 
@@ -106,9 +108,78 @@ def render_xy(
     chart.uuid = chart_id
     chart.add_xml_filter(_offline)
     for label, points in series:
-        chart.add(strip_control(label), list(points))
+        chart.add(strip_control(label), list(points), stroke=label not in dots_only)
     svg: str = chart.render(is_unicode=True)
     return svg
+
+
+def render_stacked_bars(
+    chart_id: str, title: str, x_labels: Sequence[str], parts: Sequence[tuple[str, list[float]]]
+) -> str:
+    """Returns the SVG markup of a stacked bar chart: one bar an x label, one layer a part."""
+    tops = [sum(values) for values in zip(*(v for _, v in parts), strict=True)] if parts else []
+    y_axis = axis_for(tops or [0.0], Y_TICKS, include_zero=True, max_chars=LABEL_CHARS)
+    chart = pygal.StackedBar(
+        title=title,
+        x_title="turn",
+        y_title="seconds",
+        style=_STYLE,
+        js=[],
+        disable_xml_declaration=True,
+        legend_at_bottom=True,
+        height=360,
+        range=(y_axis.low, y_axis.high),
+        no_data_text="no turn with a breakdown",
+    )
+    if parts:  # pygal places labels only with data to place them by
+        every = max(1, -(-len(x_labels) // X_TICKS))
+        chart.config(x_labels=list(x_labels), y_labels=list(y_axis.ticks))
+        chart.config(x_labels_major_every=every, show_minor_x_labels=every == 1)
+    chart.uuid = chart_id
+    chart.add_xml_filter(_offline)
+    for name, values in parts:
+        chart.add(name, values)
+    svg: str = chart.render(is_unicode=True)
+    return svg
+
+
+def context_falls(records: Sequence[TurnRecord]) -> bool:
+    """Returns True when a finished turn's context is smaller than an earlier one's (a
+    window policy dropped images): a line through such points would zig-zag."""
+    sizes = [r.prompt_tokens for r in records if r.ok and r.prompt_tokens is not None]
+    return any(b < a for a, b in zip(sizes, sizes[1:], strict=False))
+
+
+def _ttft_by_turn(run: Run) -> list[Point]:
+    return [(float(r.turn), r.ttft_s) for r in run.records if r.ok and r.ttft_s is not None]
+
+
+def where_ttft_went_charts(runs: Sequence[Run], labels: dict[str, str]) -> list[Chart]:
+    """Returns one stacked bar chart a run: each turn's TTFT split into its parts
+    (client and transport, server preprocessing, queue, prefill)."""
+    charts = []
+    for n, run in enumerate(runs):
+        turns = [r for r in run.records if r.ok and r.breakdown is not None]
+        names = list(turns[0].breakdown.parts()) if turns and turns[0].breakdown else []
+        parts = [
+            (name, [max(0.0, r.breakdown.parts()[name]) if r.breakdown else 0.0 for r in turns])
+            for name in names
+        ]
+        label = labels[run.run_id]
+        chart_id = f"where-{n + 1}"
+        charts.append(
+            Chart(
+                chart_id,
+                f"Where the TTFT went, turn by turn: {strip_control(label)}",
+                render_stacked_bars(
+                    chart_id,
+                    f"Where the TTFT went: {strip_control(label)}",
+                    [str(r.turn) for r in turns],
+                    parts,
+                ),
+            )
+        )
+    return charts
 
 
 def _cached_fractions(run: Run) -> list[Point]:
@@ -121,24 +192,39 @@ def _cached_fractions(run: Run) -> list[Point]:
 
 
 def report_charts(runs: Sequence[Run], labels: dict[str, str]) -> list[Chart]:
-    """Returns the three report charts: TTFT and decode rate against context, cache by turn.
+    """Returns the report's charts: TTFT by turn, TTFT and decode rate against context,
+    the cached share by turn.
 
     TTFT and decode rate are the console's trend points (`model.chart_points`), one
     line a run.
     """
     trends = [(labels[run.run_id], chart_points(run.records)) for run in runs]
     cache = [(labels[run.run_id], _cached_fractions(run)) for run in runs]
+    falling = frozenset(labels[run.run_id] for run in runs if context_falls(run.records))
     context = "context tokens (prompt_tokens)"
     return [
         Chart(
+            "ttft-turn",
+            "Time to first token, turn by turn",
+            render_xy(
+                "ttft-turn",
+                "TTFT by turn",
+                "turn",
+                "TTFT (s)",
+                [(labels[run.run_id], _ttft_by_turn(run)) for run in runs],
+            ),
+        ),
+        Chart(
             "ttft",
-            "Time to first token against context",
+            "Time to first token against context (dots only for a run whose window "
+            "shrank the context)",
             render_xy(
                 "ttft",
                 "TTFT against context",
                 context,
                 "TTFT (s)",
                 [(label, points.client_ttft) for label, points in trends],
+                dots_only=falling,
             ),
         ),
         Chart(
@@ -150,6 +236,7 @@ def report_charts(runs: Sequence[Run], labels: dict[str, str]) -> list[Chart]:
                 context,
                 "decode rate (tok/s)",
                 [(label, points.decode) for label, points in trends],
+                dots_only=falling,
             ),
         ),
         Chart(

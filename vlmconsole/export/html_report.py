@@ -11,12 +11,20 @@ import html
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
-from vlmconsole.export.charts import report_charts
+from vlmconsole.export.charts import Chart, report_charts, where_ttft_went_charts
 from vlmconsole.export.files import write_text_file
 from vlmconsole.export.report_css import REPORT_CSS
 from vlmconsole.export.safe import excerpt, safe_meta, strip_control
-from vlmconsole.export.summary import Run, group_runs, run_labels, summarize
-from vlmconsole.model.findings import Conversation, findings
+from vlmconsole.export.summary import (
+    Run,
+    compared,
+    group_runs,
+    run_findings,
+    run_labels,
+    summarize,
+)
+from vlmconsole.model.findings import Finding, ServerFacts
+from vlmconsole.model.run_comparison import FASTEST
 from vlmconsole.model.turn_record import TurnRecord, decode_rate_tok_s
 
 REPLY_EXCERPT_CHARS = 80
@@ -104,13 +112,62 @@ def _summary(runs: Sequence[Run]) -> str:
     return f"<section><h2>Runs</h2>{body}</section>"
 
 
-def _charts(runs: Sequence[Run], labels: dict[str, str]) -> str:
-    figures = "".join(
+def _figures(charts: Sequence[Chart]) -> str:
+    return "".join(
         f'<figure class="chart" id="{chart.chart_id}">{chart.svg}'
         f"<figcaption>{esc(chart.caption)}</figcaption></figure>"
-        for chart in report_charts(runs, labels)
+        for chart in charts
     )
-    return f"<section><h2>Charts</h2>{figures}</section>"
+
+
+def _charts(runs: Sequence[Run], labels: dict[str, str]) -> str:
+    return f"<section><h2>Charts</h2>{_figures(report_charts(runs, labels))}</section>"
+
+
+def _where_ttft_went(runs: Sequence[Run], labels: dict[str, str]) -> str:
+    return (
+        '<section id="where"><h2>Where the TTFT went</h2>'
+        "<p class=\"note\">Each turn's TTFT in its parts, from the server's histograms: "
+        "the client and the transport, the server's preprocessing (image decoding and "
+        "the processor), the queue, and the prefill.</p>"
+        f"{_figures(where_ttft_went_charts(runs, labels))}</section>"
+    )
+
+
+def _comparison(
+    runs: Sequence[Run], labels: Mapping[str, str], found: Mapping[str, Sequence[Finding]]
+) -> str:
+    """Returns the runs side by side with what explains each one's gap, for two runs or more."""
+    if len(runs) < 2:
+        return ""
+    names = (
+        "run",
+        "ok",
+        "failed",
+        "mean TTFT (s)",
+        "p90 TTFT (s)",
+        "cached",
+        "bytes / turn",
+        "image tokens / turn",
+        "what explains the difference",
+    )
+    rows = []
+    for row in compared(runs, labels, found):
+        why = "fastest" if row.explains == FASTEST else ""
+        cells = (
+            _td(esc(row.label), "t"),
+            _td(fmt(row.turns_ok)),
+            _td(fmt(row.turns_failed)),
+            _td(fmt(row.mean_ttft_s)),
+            _td(fmt(row.p90_ttft_s)),
+            _td(percent(row.cached_share)),
+            _td(fmt(row.mean_request_bytes, 0)),
+            _td(fmt(row.image_tokens_per_turn, 0)),
+            _td(esc(row.explains or "–"), f"t {why}".strip()),
+        )
+        rows.append(_row(cells))
+    table = f'<div class="scroll"><table>{_head(names)}<tbody>{"".join(rows)}</tbody></table></div>'
+    return f'<section id="comparison"><h2>Runs compared</h2>{table}</section>'
 
 
 def _turn_row(record: TurnRecord, label: str) -> str:
@@ -188,36 +245,54 @@ def _turns(records: Sequence[TurnRecord], labels: dict[str, str]) -> str:
     )
 
 
-def _findings(runs: Sequence[Run], labels: Mapping[str, str]) -> str:
+def _findings(
+    runs: Sequence[Run], labels: Mapping[str, str], found: Mapping[str, Sequence[Finding]]
+) -> str:
     """Returns the findings of each run: title, evidence, advice (model/findings.py)."""
     blocks = []
     for run in runs:
-        found = findings(Conversation(run.records))
+        listed = found[run.run_id]
         items = "".join(
             f'<li class="finding {esc(f.severity)}"><strong>{esc(f.title)}</strong>'
             f"<br><span>{esc(f.evidence)}</span><br><em>{esc(f.advice)}</em></li>"
-            for f in found
+            for f in listed
         )
-        body = f"<ul>{items}</ul>" if found else "<p>nothing stands out in these turns</p>"
+        body = f"<ul>{items}</ul>" if listed else "<p>nothing stands out in these turns</p>"
         blocks.append(f"<h3>{esc(labels[run.run_id])}</h3>{body}")
     return f'<section id="findings"><h2>Findings</h2>{"".join(blocks)}</section>'
 
 
-def html_report(records: Sequence[TurnRecord], title: str, meta: Mapping[str, str]) -> str:
-    """Returns the report as one HTML document; meta keys naming credentials are dropped."""
+def html_report(
+    records: Sequence[TurnRecord],
+    title: str,
+    meta: Mapping[str, str],
+    facts: ServerFacts | None = None,
+) -> str:
+    """Returns the report as one HTML document; meta keys naming credentials are dropped.
+
+    `facts` (the server's max_model_len, prefix caching, KV cache) let the findings
+    say more; without them the rules that need them stay silent.
+    """
     runs = group_runs(records)
     labels = run_labels(runs)
+    found = run_findings(runs, facts or ServerFacts())
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{esc(title)}</title><style>{REPORT_CSS}</style></head>"
-        f"<body><main>{_header(title, meta, records)}{_summary(runs)}{_findings(runs, labels)}"
-        f"{_charts(runs, labels)}{_turns(records, labels)}</main></body></html>\n"
+        f"<body><main>{_header(title, meta, records)}{_summary(runs)}"
+        f"{_comparison(runs, labels, found)}{_findings(runs, labels, found)}"
+        f"{_charts(runs, labels)}{_where_ttft_went(runs, labels)}"
+        f"{_turns(records, labels)}</main></body></html>\n"
     )
 
 
 def write_html_report(
-    records: Sequence[TurnRecord], path: Path, title: str, meta: Mapping[str, str]
+    records: Sequence[TurnRecord],
+    path: Path,
+    title: str,
+    meta: Mapping[str, str],
+    facts: ServerFacts | None = None,
 ) -> Path:
     """Writes the report to `path` and returns `path`; raises ExportError on failure."""
-    return write_text_file(path, html_report(records, title, meta))
+    return write_text_file(path, html_report(records, title, meta, facts))

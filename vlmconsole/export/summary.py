@@ -6,10 +6,12 @@ Failed turns count as failed and add nothing to the means.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from statistics import fmean
 
+from vlmconsole.model.findings import Finding, ServerFacts, findings
+from vlmconsole.model.run_comparison import ComparedRun, ComparisonRow, compare_runs
 from vlmconsole.model.turn_record import TurnRecord, decode_rate_tok_s
 
 
@@ -98,3 +100,17 @@ def run_labels(runs: Sequence[Run]) -> dict[str, str]:
         return run.policy if policies.count(run.policy) == 1 else f"{run.policy} ({run.run_id})"
 
     return {run.run_id: label(run) for run in runs}
+
+
+def run_findings(runs: Sequence[Run], facts: ServerFacts) -> dict[str, list[Finding]]:
+    """Returns each run's findings (model/findings.py) by run id, on the server's facts."""
+    return {run.run_id: findings(facts.conversation(run.records)) for run in runs}
+
+
+def compared(
+    runs: Sequence[Run], labels: Mapping[str, str], found: Mapping[str, Sequence[Finding]]
+) -> list[ComparisonRow]:
+    """Returns the runs side by side (model/run_comparison.py), one row a run."""
+    return compare_runs(
+        [ComparedRun(labels[run.run_id], run.records, found[run.run_id]) for run in runs]
+    )

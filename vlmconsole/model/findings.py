@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from vlmconsole.model.server_info import ModelCard
 from vlmconsole.model.server_stats import KvCapacity
-from vlmconsole.model.turn_record import TurnRecord
+from vlmconsole.model.turn_record import ImageInfo, TurnRecord
 
 INFO, WARN, BAD = "info", "warn", "bad"
 """Severities: worth knowing; costs time now; will fail or is failing."""
@@ -35,6 +35,8 @@ PREPROCESSING_SHARE = 0.5
 TTFT dominates it."""
 CLIENT_SHARE = 0.3
 """The client and the transport above this share of a turn's TTFT: the bytes cost."""
+QUEUE_SHARE = 0.25
+"""Time in the server's queue above this share of a turn's TTFT: other traffic first."""
 DECODE_SLOWDOWN = 0.8
 """Decode rate at the last turn under this fraction of the first's, with the context at
 least CONTEXT_GROWTH times larger: decoding slows as the context grows."""
@@ -43,6 +45,10 @@ TTFT_GROWTH = 1.5
 """TTFT at the last turn over this many times the first's while the cached share stays
 at CACHED_SHARE or more: a per-image cost the prefix cache does not remove."""
 CACHED_SHARE = 0.7
+SAME_LOOK_BITS = 6
+"""Two pictures whose difference hashes differ in at most this many of 64 bits show the
+same screen (a JPEG re-save, a clock that moved); more, and it is another screen that
+reused the name."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +74,8 @@ class Conversation:
     """From cache_config_info's enable_prefix_caching label, when exported."""
     block_size: int | None = None
     """KV block size in tokens (cache_config_info), when exported."""
+    kv_cache_tokens: int | None = None
+    """The KV cache's size in tokens (cache_config_info), when exported."""
 
     @property
     def done(self) -> list[TurnRecord]:
@@ -75,21 +83,38 @@ class Conversation:
         return [r for r in self.records if r.ok]
 
 
-def console_conversation(
-    records: Sequence[TurnRecord],
-    models: Sequence[ModelCard],
-    model: str | None,
-    capacity: KvCapacity | None,
-) -> Conversation:
-    """Returns the conversation as the console knows it: the chat model's max_model_len
-    among the server's `models`, and the KV cache's prefix caching and block size."""
-    card = next((c for c in models if c.id == model), None)
-    return Conversation(
-        records,
-        max_model_len=card.max_model_len if card is not None else None,
-        prefix_caching=capacity.prefix_caching if capacity is not None else None,
-        block_size=capacity.block_size if capacity is not None else None,
-    )
+@dataclass(frozen=True, slots=True)
+class ServerFacts:
+    """What the server says of itself that the rules read, each None when not known."""
+
+    max_model_len: int | None = None
+    prefix_caching: bool | None = None
+    block_size: int | None = None
+    kv_cache_tokens: int | None = None
+    """The KV cache's size in tokens (cache_config_info's kv_cache_size_tokens)."""
+
+    @classmethod
+    def of(
+        cls, models: Sequence[ModelCard], model: str | None, capacity: KvCapacity | None
+    ) -> ServerFacts:
+        """Returns the facts for `model` among the server's `models`, with the KV cache's."""
+        card = next((c for c in models if c.id == model), None)
+        return cls(
+            max_model_len=card.max_model_len if card is not None else None,
+            prefix_caching=capacity.prefix_caching if capacity is not None else None,
+            block_size=capacity.block_size if capacity is not None else None,
+            kv_cache_tokens=capacity.capacity_tokens if capacity is not None else None,
+        )
+
+    def conversation(self, records: Sequence[TurnRecord]) -> Conversation:
+        """Returns `records` as a conversation on this server."""
+        return Conversation(
+            records,
+            max_model_len=self.max_model_len,
+            prefix_caching=self.prefix_caching,
+            block_size=self.block_size,
+            kv_cache_tokens=self.kv_cache_tokens,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,9 +130,36 @@ def _policy_kind(record: TurnRecord) -> str:
     return record.policy.split(":", 1)[0]
 
 
-def _bytes_changed(earlier: Sequence[TurnRecord], record: TurnRecord) -> list[str]:
-    seen = {image.label: image.sha256 for r in earlier for image in r.new_images}
-    return [i.label for i in record.new_images if seen.get(i.label, i.sha256) != i.sha256]
+def look_distance(a: str, b: str) -> int:
+    """Returns how many of two difference hashes' 64 bits differ."""
+    return (int(a, 16) ^ int(b, 16)).bit_count()
+
+
+def _same_screen_new_pixels(before: ImageInfo, now: ImageInfo) -> bool:
+    """Returns True when `now` is `before`'s screen with other pixels: vLLM's caches,
+    keyed on pixels, miss it. The same pixels in other bytes hit; a different picture
+    under the same name is another screen."""
+    if before.sha256 == now.sha256:
+        return False
+    if before.pixels_sha256 and now.pixels_sha256 and before.pixels_sha256 == now.pixels_sha256:
+        return False
+    if before.look and now.look:
+        return look_distance(before.look, now.look) <= SAME_LOOK_BITS
+    return True  # records older than version 3: the name is all there is
+
+
+def _bytes_changed(
+    earlier: Sequence[TurnRecord], record: TurnRecord
+) -> list[tuple[ImageInfo, ImageInfo, int]]:
+    """Returns (earlier image, this one, its turn) for each of the record's new images that
+    came back as the same screen with other pixels."""
+    seen = {image.label: (image, r.turn) for r in earlier for image in r.new_images}
+    found = []
+    for image in record.new_images:
+        before = seen.get(image.label)
+        if before is not None and _same_screen_new_pixels(before[0], image):
+            found.append((before[0], image, before[1]))
+    return found
 
 
 def prefix_broken(conversation: Conversation) -> list[Finding]:
@@ -156,20 +208,28 @@ def prefix_broken(conversation: Conversation) -> list[Finding]:
 
 
 def bytes_changed(conversation: Conversation) -> list[Finding]:
-    """The same screenshot (its label) sent again with different bytes."""
+    """The same screenshot (its name and look) sent again with other pixels."""
     found: list[Finding] = []
     done = conversation.done
     for n, record in enumerate(done):
-        for label in _bytes_changed(done[:n], record):
+        for before, image, turn in _bytes_changed(done[:n], record):
+            look = (
+                f" (their difference hashes differ in {look_distance(before.look, image.look)} "
+                "of 64 bits: the same screen)"
+                if before.look and image.look
+                else ""
+            )
+            cost = f"; it cost {image.tokens:,} image tokens again" if image.tokens else ""
             found.append(
                 Finding(
                     "bytes-changed",
                     WARN,
-                    f"turn {record.turn}: {label} came with other bytes than before",
-                    f"the same name, a different sha256: the multimodal cache and every "
-                    f"prefix after it miss from turn {record.turn}",
-                    "send the same bytes for the same screen (no re-encoding, no timestamps "
-                    "drawn in); the console sends a file's bytes as they are",
+                    f"turn {record.turn}: {image.label} came back with other pixels",
+                    f"sent at turn {turn} and again at turn {record.turn}, a different sha256"
+                    f"{look}: vLLM keys its caches on pixels, so the multimodal cache missed "
+                    f"and the image was processed as new{cost}",
+                    "send the same file for the same screen: no lossy re-encoding (JPEG), "
+                    "no clock or cursor drawn in; `r` resends the last screenshot byte for byte",
                     (record.turn,),
                 )
             )
@@ -218,22 +278,44 @@ def context_budget(conversation: Conversation) -> list[Finding]:
     if growth <= 0:
         return []
     last = done[-1]
-    room = limit - prompts[-1] - (last.completion_tokens or 0)
-    left = int(room // growth)
+    used = prompts[-1] + (last.completion_tokens or 0)
+    left = max(0, int((limit - used) // growth))
     fails = last.turn + left + 1
     severity = WARN if left <= CONTEXT_WARN_TURNS else INFO
-    return [
+    found = [
         Finding(
             "context-budget",
             severity,
             f"turn {fails} will not fit the {limit:,}-token context",
             f"the prompt grows {growth:,.0f} tokens a turn (median of {len(done) - 1}); "
-            f"turn {last.turn} used {prompts[-1]:,}: {left} more turn(s) fit",
-            "a window policy (slide:N or chunk:N) keeps the context bounded; smaller "
-            "screenshots cost fewer tokens; or start a new conversation (c)",
+            f"turn {last.turn} used {used:,} with its reply: {left} more turn(s) fit",
+            f"a window policy (slide:N or chunk:N) keeps the context bounded; smaller "
+            f"screenshots cost fewer tokens; a new conversation (c); or a larger "
+            f"--max-model-len (now {limit:,}) if the KV cache holds it",
             (last.turn,),
         )
     ]
+    kv = conversation.kv_cache_tokens
+    if kv:
+        fit = kv // max(used, 1)
+        alone = last.turn + max(0, int((kv - used) // growth)) + 1
+        over = alone < fails
+        found.append(
+            Finding(
+                "kv-capacity",
+                WARN if over or fit < 2 else INFO,
+                f"turn {alone} alone would overflow the KV cache: preemptions"
+                if over
+                else f"{fit:,} conversation(s) like this fit the KV cache at once",
+                f"the KV cache holds {kv:,} tokens; this conversation holds {used:,} at turn "
+                f"{last.turn} and grows {growth:,.0f} a turn",
+                "more KV memory (--gpu-memory-utilization, --kv-cache-memory-bytes, "
+                "VLLM_CPU_KVCACHE_SPACE on CPU) or a window policy"
+                + (f"; --max-model-len {limit:,} is larger than the KV cache" if over else ""),
+                (last.turn,),
+            )
+        )
+    return found
 
 
 def decode_slows(conversation: Conversation) -> list[Finding]:
@@ -335,6 +417,28 @@ def where_ttft_went(conversation: Conversation) -> list[Finding]:
                 tuple(r.turn for r in heavy_client),
             )
         )
+    queued = [
+        r
+        for r in conversation.done
+        if r.breakdown is not None and r.breakdown.queue_s > QUEUE_SHARE * r.breakdown.client_ttft_s
+    ]
+    if queued:
+        worst = max(queued, key=lambda r: r.breakdown.queue_s if r.breakdown else 0)
+        parts = worst.breakdown
+        assert parts is not None
+        found.append(
+            Finding(
+                "queued",
+                WARN,
+                "turns wait in the server's queue behind other requests",
+                f"{len(queued)} turn(s); turn {worst.turn}: {parts.queue_s:.3f} s of "
+                f"{parts.client_ttft_s:.3f} s queued",
+                "the server is busy with other traffic: fewer concurrent clients, a larger "
+                "--max-num-seqs or --max-num-batched-tokens if the KV cache allows, or "
+                "another replica",
+                tuple(r.turn for r in queued),
+            )
+        )
     return found
 
 
@@ -345,7 +449,7 @@ RULES: tuple[Rule, ...] = (
     Rule("context-budget", "the turn that will not fit max_model_len", context_budget),
     Rule("decode-slows", "decode rate falling as the context grows", decode_slows),
     Rule("ttft-per-image", "TTFT climbing while the cache hits", ttft_grows_while_cached),
-    Rule("where-ttft-went", "preprocessing or sending dominating TTFT", where_ttft_went),
+    Rule("where-ttft-went", "preprocessing, sending or queueing dominating TTFT", where_ttft_went),
 )
 """Every rule, in the order findings are listed."""
 

@@ -12,7 +12,9 @@ Markup (`[bold]`) is not touched here: renderers show it literally (rich `Text`,
 
 from __future__ import annotations
 
+import math
 import re
+from typing import Any
 
 _ESCAPE_SEQUENCE = re.compile(
     r"""
@@ -53,3 +55,18 @@ def error_line(error: object) -> str:
     line goes through the one filter and stays on one line.
     """
     return f"vlmconsole: {one_line(error)}"
+
+
+def json_ready(value: Any) -> Any:
+    """Returns `value` for JSON output: strings cleaned (outside text), NaN and infinities
+    as None, sets sorted, mappings and sequences cleaned throughout."""
+    if isinstance(value, str):
+        return clean(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {str(k): json_ready(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | frozenset | set):
+        items = [json_ready(v) for v in value]
+        return sorted(items) if isinstance(value, frozenset | set) else items
+    return value

@@ -1,22 +1,51 @@
-"""Findings from the server's own numbers (status, status --json): preemptions, a KV
-cache nearly full, prefix caching off, failed or aborted requests."""
+"""Findings from the server's own numbers (status, status --json, the console's f):
+an engine asleep, requests refused, preemptions, prefix caching off, requests waiting
+for KV room, a KV cache nearly full, failed or aborted requests."""
 
 from __future__ import annotations
 
 from vlmconsole.model.findings import BAD, INFO, PREFIX_CACHING_OFF, WARN, Finding
+from vlmconsole.model.launch_config import LaunchConfig
 from vlmconsole.model.server_stats import ServerStats
 
 KV_HIGH = 0.9
 """KV-cache usage at or above this share: new requests wait, long ones get preempted."""
 
 
-def server_findings(stats: ServerStats) -> list[Finding]:
-    """Returns what one scope's stats say about the server itself, most severe first."""
+def server_findings(stats: ServerStats, launch: LaunchConfig | None = None) -> list[Finding]:
+    """Returns what one scope's stats say about the server itself, most severe first.
+
+    With the server's `launch` settings the advice names each flag's current value.
+    """
+    now = launch.now if launch is not None else (lambda _flag: "")
     found: list[Finding] = []
     capacity = stats.kv_capacity
+    if stats.asleep:
+        found.append(
+            Finding(
+                "engine-asleep",
+                BAD,
+                "the engine is asleep: requests wait until it wakes",
+                "engine_sleep_state awake = 0 (put to sleep with POST /sleep)",
+                "wake it with POST /wake_up (VLLM_SERVER_DEV_MODE=1), or restart the server",
+            )
+        )
+    if stats.admission_rejections_per_s:
+        found.append(
+            Finding(
+                "admission-rejected",
+                BAD,
+                "the server is refusing requests: its queue is full (HTTP 503)",
+                f"{stats.admission_rejections_per_s:.2f} rejections/s "
+                f"(vllm:admission_rejections_total {stats.admission_rejections_total or 0:,.0f})",
+                "fewer clients at once, or a longer queue limit on the server, or another replica",
+            )
+        )
     if capacity is not None and capacity.prefix_caching is False:
         found.append(PREFIX_CACHING_OFF)
     if stats.preemptions_per_s:
+        tokens = capacity.capacity_tokens if capacity is not None else None
+        holds = f"; the KV cache holds {tokens:,} tokens" if tokens else ""
         usage_now = stats.kv_cache_usage
         at_usage = f" at {usage_now:.0%} KV-cache usage" if usage_now else ""
         found.append(
@@ -25,9 +54,22 @@ def server_findings(stats: ServerStats) -> list[Finding]:
                 BAD,
                 "the server is preempting requests: the KV cache is too small for the load",
                 f"{stats.preemptions_per_s:.2f} preemptions/s{at_usage}",
-                "fewer concurrent conversations (--max-num-seqs), a shorter context "
-                "(a window policy, --max-model-len), or more KV memory "
-                "(--gpu-memory-utilization, --kv-cache-memory-bytes)",
+                f"fewer concurrent conversations (--max-num-seqs{now('--max-num-seqs')}), a "
+                f"shorter context (a window policy, --max-model-len{now('--max-model-len')}), "
+                f"or more KV memory (--gpu-memory-utilization"
+                f"{now('--gpu-memory-utilization')}, --kv-cache-memory-bytes){holds}",
+            )
+        )
+    short = stats.waiting_by_reason.get("capacity", 0)
+    if short:
+        found.append(
+            Finding(
+                "waiting-for-kv",
+                WARN,
+                f"{short:.0f} request(s) wait for room in the KV cache",
+                f"num_requests_waiting_by_reason{{reason=capacity}} {short:.0f}",
+                "the KV cache is full of running requests: shorter contexts (a window policy), "
+                f"fewer at once (--max-num-seqs{now('--max-num-seqs')}), or more KV memory",
             )
         )
     usage = stats.kv_cache_usage

@@ -86,6 +86,23 @@ class ServerStats:
     requests_finished: Mapping[str, float]
     """Finished requests since start, by finished_reason."""
     not_reported: frozenset[str] = field(default_factory=frozenset)
+    waiting_by_reason: Mapping[str, float] = field(default_factory=dict)
+    """Requests waiting by reason (capacity, deferred); empty when not exported."""
+    admission_rejections_total: float | None = None
+    admission_rejections_per_s: float | None = None
+    """Requests refused by a queue limit (HTTP 503s) per second over the interval."""
+    prompt_tokens_by_source: Mapping[str, float] = field(default_factory=dict)
+    """Prompt tokens since start by source: local_compute, local_cache_hit,
+    external_kv_transfer."""
+    external_prefix_cache_queries_total: float | None = None
+    external_prefix_cache_hit_rate: float | None = None
+    """The external KV cache's (LMCache's and other connectors') hit rate over the interval."""
+    external_prefix_cache_hit_rate_lifetime: float | None = None
+    lmcache_hit_rate: float | None = None
+    """LMCache's own hit rate (num_hit_tokens over num_requested_tokens) over the interval."""
+    lmcache_hit_rate_lifetime: float | None = None
+    asleep: bool | None = None
+    """True when the engine sleeps (engine_sleep_state awake = 0); None when not exported."""
     restarted: bool = False
     """A counter fell within the interval: the server (or an engine) restarted."""
     uptime_s: float | None = None
@@ -114,12 +131,19 @@ def _int_label(labels: Mapping[str, str], *names: str) -> int | None:
     return None
 
 
-def kv_capacity(snapshot: MetricsSnapshot, scope: Scope) -> KvCapacity | None:
-    """Returns the KV cache's shape from cache_config_info, or None when not exported."""
+def cache_config_labels(snapshot: MetricsSnapshot, scope: Scope) -> dict[str, str] | None:
+    """Returns cache_config_info's labels (the KV cache's effective config), or None."""
     series = snapshot.values.get("cache_config")
     if not series:
         return None
-    labels = dict(next((ls for ls in series if scope.matches(ls)), next(iter(series))))
+    return dict(next((ls for ls in series if scope.matches(ls)), next(iter(series))))
+
+
+def kv_capacity(snapshot: MetricsSnapshot, scope: Scope) -> KvCapacity | None:
+    """Returns the KV cache's shape from cache_config_info, or None when not exported."""
+    labels = cache_config_labels(snapshot, scope)
+    if labels is None:
+        return None
     block_size = _int_label(labels, "block_size")
     num_blocks = _int_label(labels, "num_gpu_blocks")
     capacity = _int_label(labels, "kv_cache_size_tokens")
@@ -218,6 +242,7 @@ def derive_stats(
     not_reported = frozenset(key for key in wanted if not last.has(key))
     if "prefix_cache_queries" in not_reported and last.has("prefix_cache_hit_rate_gauge"):
         not_reported -= {"prefix_cache_queries"}
+    awake = _by_label(last, "sleep_state", "sleep_state", scope).get("awake")
     return ServerStats(
         scope=scope,
         at_s=last.scraped_at_s,
@@ -249,7 +274,35 @@ def derive_stats(
         not_reported=not_reported,
         restarted=_fell(history, rate_window_s),
         uptime_s=uptime(last),
+        waiting_by_reason=_by_label(last, "waiting_by_reason", "reason", scope),
+        admission_rejections_total=total("admission_rejections"),
+        admission_rejections_per_s=_rate(increase("admission_rejections"), interval_s),
+        prompt_tokens_by_source=_by_label(last, "prompt_tokens_by_source", "source", scope),
+        external_prefix_cache_queries_total=total("external_prefix_cache_queries"),
+        external_prefix_cache_hit_rate=_ratio(
+            increase("external_prefix_cache_hits"), increase("external_prefix_cache_queries")
+        ),
+        external_prefix_cache_hit_rate_lifetime=_ratio(
+            total("external_prefix_cache_hits"), total("external_prefix_cache_queries")
+        ),
+        lmcache_hit_rate=_ratio(
+            increase("lmcache_hit_tokens"), increase("lmcache_requested_tokens")
+        ),
+        lmcache_hit_rate_lifetime=_ratio(
+            total("lmcache_hit_tokens"), total("lmcache_requested_tokens")
+        ),
+        asleep=None if awake is None else awake == 0,
     )
+
+
+def _by_label(snapshot: MetricsSnapshot, key: str, label: str, scope: Scope) -> dict[str, float]:
+    """Returns a family's values summed by one label's value, within the scope."""
+    out: dict[str, float] = {}
+    for labels, value in snapshot.values.get(key, {}).items():
+        if scope.matches(labels):
+            name = dict(labels).get(label, "?")
+            out[name] = out.get(name, 0.0) + value
+    return out
 
 
 def uptime(snapshot: MetricsSnapshot) -> float | None:

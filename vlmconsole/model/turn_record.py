@@ -13,9 +13,10 @@ from typing import Any
 
 from vlmconsole.model.turn_timing import HttpPhases, ServerTiming, TtftBreakdown
 
-RECORD_VERSION = 2
+RECORD_VERSION = 3
 """2: ttft_source, the first text / reasoning / tool call times and the ITL spread
-(journals of version 1 load with those empty)."""
+(journals of version 1 load with those empty). 3: each image's pixel digest and
+difference hash (`ImageInfo.pixels_sha256`, `look`; empty in older journals)."""
 
 
 CONTEXT_FULL_MARKS = ("maximum context length", "maximum model length")
@@ -38,6 +39,10 @@ class ImageInfo:
     bytes_sent: int
     tokens: int | None = None
     """Prompt tokens this image cost, when known."""
+    pixels_sha256: str | None = None
+    """The sha256 of its RGB pixels, what vLLM's caches key on (None before version 3)."""
+    look: str | None = None
+    """Its 64-bit difference hash in hex: near-identical pictures differ in a few bits."""
 
 
 @dataclass(frozen=True, slots=True)

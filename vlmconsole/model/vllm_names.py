@@ -11,7 +11,11 @@ Renames recorded here (see ../shared/DESIGN.md and vLLM's docs/design/metrics.md
 -> `prefix_cache_{queries,hits}`; `time_per_output_token_seconds` ->
 `inter_token_latency_seconds`; V0-only: `num_requests_swapped`,
 `cpu_cache_usage_perc`, the `gpu_prefix_cache_hit_rate` gauge. V0 had no
-`engine` label.
+`engine` label. Newer families (read off vLLM 0.32.0's source and page, kept in
+0.33): `num_requests_waiting_by_reason`, `prompt_tokens_by_source`,
+`prompt_tokens_cached_by_source`, `external_prefix_cache_*` (KV connectors such as
+LMCache), `admission_rejections` (no `engine` label), and with `--kv-cache-metrics`
+the `kv_block_*` histograms.
 """
 
 from __future__ import annotations
@@ -61,6 +65,12 @@ METRICS: tuple[MetricName, ...] = (
     ),
     MetricName("sleep_state", Kind.GAUGE, ("vllm:engine_sleep_state",), "engine sleep state"),
     MetricName(
+        "waiting_by_reason",
+        Kind.GAUGE,
+        ("vllm:num_requests_waiting_by_reason",),
+        "requests waiting, by reason (capacity: no KV room; deferred: held back)",
+    ),
+    MetricName(
         "process_start",
         Kind.GAUGE,
         ("process_start_time_seconds",),
@@ -89,7 +99,37 @@ METRICS: tuple[MetricName, ...] = (
     ),
     MetricName("mm_cache_queries", Kind.COUNTER, ("vllm:mm_cache_queries",), "mm-cache queries"),
     MetricName("mm_cache_hits", Kind.COUNTER, ("vllm:mm_cache_hits",), "mm-cache hits"),
+    MetricName(
+        "prompt_tokens_by_source",
+        Kind.COUNTER,
+        ("vllm:prompt_tokens_by_source",),
+        "prompt tokens by source: local_compute, local_cache_hit, external_kv_transfer",
+    ),
+    MetricName(
+        "prompt_tokens_cached_by_source",
+        Kind.COUNTER,
+        ("vllm:prompt_tokens_cached_by_source",),
+        "cached prompt tokens by tier: device, host, disk, p2p, external_unspecified",
+    ),
+    MetricName(
+        "external_prefix_cache_queries",
+        Kind.COUNTER,
+        ("vllm:external_prefix_cache_queries",),
+        "external (KV connector, LMCache) prefix-cache queries, in tokens",
+    ),
+    MetricName(
+        "external_prefix_cache_hits",
+        Kind.COUNTER,
+        ("vllm:external_prefix_cache_hits",),
+        "external (KV connector, LMCache) prefix-cache hits, in tokens",
+    ),
     MetricName("preemptions", Kind.COUNTER, ("vllm:num_preemptions",), "preemptions"),
+    MetricName(
+        "admission_rejections",
+        Kind.COUNTER,
+        ("vllm:admission_rejections",),
+        "requests refused by a queue limit (HTTP 503), by reason",
+    ),
     MetricName(
         "request_success", Kind.COUNTER, ("vllm:request_success",), "finished requests by reason"
     ),
@@ -128,6 +168,40 @@ METRICS: tuple[MetricName, ...] = (
         Kind.HISTOGRAM,
         ("vllm:request_prompt_tokens",),
         "prompt tokens per request",
+    ),
+    MetricName(
+        "kv_block_lifetime",
+        Kind.HISTOGRAM,
+        ("vllm:kv_block_lifetime_seconds",),
+        "KV block lifetime, s (--kv-cache-metrics)",
+    ),
+    MetricName(
+        "kv_block_idle_before_evict",
+        Kind.HISTOGRAM,
+        ("vllm:kv_block_idle_before_evict_seconds",),
+        "KV block idle time before eviction, s (--kv-cache-metrics)",
+    ),
+    MetricName(
+        "kv_block_reuse_gap",
+        Kind.HISTOGRAM,
+        ("vllm:kv_block_reuse_gap_seconds",),
+        "time between reuses of a KV block, s (--kv-cache-metrics)",
+    ),
+    # LMCache's own families, when its connector exports them on vLLM's page
+    MetricName(
+        "lmcache_requested_tokens",
+        Kind.COUNTER,
+        ("lmcache:num_requested_tokens",),
+        "tokens vLLM asked LMCache to retrieve",
+    ),
+    MetricName(
+        "lmcache_hit_tokens", Kind.COUNTER, ("lmcache:num_hit_tokens",), "tokens LMCache had"
+    ),
+    MetricName(
+        "lmcache_local_cache_usage",
+        Kind.GAUGE,
+        ("lmcache:local_cache_usage",),
+        "LMCache's local cache in use, bytes",
     ),
     # info
     MetricName("cache_config", Kind.INFO, ("vllm:cache_config",), "KV-cache configuration"),

@@ -31,6 +31,11 @@ class SimConfig:
     background_load: bool = False
     """Send scripted synthetic requests through the engine so the metrics move."""
     version: str = "0.32.0"
+    """What /version says: 0.32.0 (the CPU test server's) or 0.33.0, whose page is the
+    same name for name (read off both releases' vllm/v1/metrics)."""
+    kv_cache_metrics: bool = False
+    """`--kv-cache-metrics`: the kv_block_{lifetime,idle_before_evict,reuse_gap}_seconds
+    histograms."""
     max_num_batched_tokens: int = 2048
     """Token budget of one engine step (chunked prefill); vLLM's CPU default."""
     mm_processor_cache_gb: float = 4.0

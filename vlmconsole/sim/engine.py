@@ -75,7 +75,7 @@ class Engine:
         self.metrics = metrics
         self.calibration = calibration or Calibration()
         self.clock = clock
-        self.scheduler = Scheduler(config)
+        self.scheduler = Scheduler(config, clock)
         self._handles: dict[str, RequestHandle] = {}
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -121,6 +121,7 @@ class Engine:
         """Sets the running / waiting / KV-usage gauges from the scheduler's state."""
         s = self.scheduler
         self.metrics.set_state(len(s.running), len(s.waiting), s.cache.usage)
+        self.metrics.residency(s.cache.drain_residency())
 
     def _seconds(self, plan: StepPlan) -> float:
         prefill = [(s.start, s.num_tokens) for s in plan.scheduled if s.is_prefill]

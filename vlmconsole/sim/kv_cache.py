@@ -16,7 +16,8 @@ from __future__ import annotations
 import hashlib
 from array import array
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 from vlmconsole.sim.template import MmSpan
 
@@ -48,16 +49,43 @@ def extend_block_hashes(
         hashes.append(block_hash(hashes[-1] if hashes else None, token_ids[start:end], images))
 
 
-class KvCache:
-    """The block pool: reference counts, the free queue and the hash -> block map."""
+@dataclass
+class Residency:
+    """Block residency times since the last drain, as `--kv-cache-metrics` reports them:
+    lifetimes (allocation to eviction), idle times before eviction, and the gaps
+    between consecutive accesses of a block, in seconds."""
 
-    def __init__(self, num_blocks: int, block_size: int) -> None:
+    lifetimes: list[float] = field(default_factory=list)
+    idle_before_evict: list[float] = field(default_factory=list)
+    reuse_gaps: list[float] = field(default_factory=list)
+
+
+class KvCache:
+    """The block pool: reference counts, the free queue and the hash -> block map.
+
+    With a `clock`, it also times each block's residency (`Residency`, drained by
+    `drain_residency`) for the kv_block_* histograms.
+    """
+
+    def __init__(
+        self, num_blocks: int, block_size: int, clock: Callable[[], float] | None = None
+    ) -> None:
         self.num_blocks = num_blocks
         self.block_size = block_size
         self._refs = [0] * num_blocks
         self._hash: list[bytes | None] = [None] * num_blocks
         self._cached: dict[bytes, int] = {}
         self._free: OrderedDict[int, None] = OrderedDict((b, None) for b in range(num_blocks))
+        self._clock = clock
+        self._allocated_at = [0.0] * num_blocks
+        self._freed_at = [0.0] * num_blocks
+        self._used_at = [0.0] * num_blocks
+        self._residency = Residency()
+
+    def drain_residency(self) -> Residency:
+        """Returns the residency times recorded since the last call."""
+        out, self._residency = self._residency, Residency()
+        return out
 
     @property
     def num_free(self) -> int:
@@ -86,15 +114,20 @@ class KvCache:
 
     def hold(self, blocks: Sequence[int]) -> None:
         """Takes a reference on cached blocks a request hit, out of the free queue."""
+        now = self._clock() if self._clock is not None else None
         for block in blocks:
             if self._refs[block] == 0:
                 del self._free[block]
             self._refs[block] += 1
+            if now is not None:
+                self._residency.reuse_gaps.append(now - self._used_at[block])
+                self._used_at[block] = now
 
     def allocate(self, count: int) -> list[int] | None:
         """Returns `count` fresh blocks, evicting the least recently freed; None if short."""
         if count > len(self._free):
             return None
+        now = self._clock() if self._clock is not None else None
         taken: list[int] = []
         for _ in range(count):
             block, _unused = self._free.popitem(last=False)
@@ -103,16 +136,24 @@ class KvCache:
                 if self._cached.get(digest) == block:
                     del self._cached[digest]
                 self._hash[block] = None
+                if now is not None:  # a cached block evicted for a new one
+                    self._residency.lifetimes.append(now - self._allocated_at[block])
+                    self._residency.idle_before_evict.append(now - self._freed_at[block])
             self._refs[block] = 1
+            if now is not None:
+                self._allocated_at[block] = self._used_at[block] = now
             taken.append(block)
         return taken
 
     def release(self, blocks: Sequence[int]) -> None:
         """Drops a request's references; blocks nobody holds join the free queue."""
+        now = self._clock() if self._clock is not None else None
         for block in reversed(blocks):
             self._refs[block] -= 1
             if self._refs[block] == 0:
                 self._free[block] = None
+                if now is not None:
+                    self._freed_at[block] = now
 
     def register(self, block: int, digest: bytes) -> None:
         """Marks a full, computed block as cached under `digest` (first one wins)."""

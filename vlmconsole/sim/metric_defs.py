@@ -26,6 +26,9 @@ ITL_BUCKETS = (0.01, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.75, 1.
 REQUEST_TIME_BUCKETS = (0.3, 0.5, 0.8, 1.0, 1.5, 2.0, 2.5, 5.0, 10.0, 15.0, 20.0, 30.0, 40.0,
                         50.0, 60.0, 120.0, 240.0, 480.0, 960.0, 1920.0, 7680.0)  # fmt: skip
 PREEMPTIONS_BUCKETS = (1, 2, 3, 4, 5, 10, 20)
+KV_CACHE_RESIDENCY_BUCKETS = (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10,
+                              20, 30, 60, 120, 300, 600, 1200, 1800)  # fmt: skip
+"""vllm/v1/metrics/buckets.py, the same in 0.32.0 and 0.33.0."""
 PROMPT_SOURCES = ("local_compute", "local_cache_hit", "external_kv_transfer")
 CACHED_SOURCES = ("device", "host", "p2p", "disk", "external_unspecified")
 FINISH_REASONS = ("stop", "length", "abort", "error", "repetition")
@@ -105,9 +108,13 @@ class VllmMetrics:
     num_preemptions: Histogram
     prefill_kv_computed: Histogram
     cache_config: Gauge
+    kv_block_lifetime: Histogram | None = None
+    """With --kv-cache-metrics: the three KV-cache residency histograms."""
+    kv_block_idle_before_evict: Histogram | None = None
+    kv_block_reuse_gap: Histogram | None = None
 
 
-def declare(max_model_len: int) -> VllmMetrics:
+def declare(max_model_len: int, kv_cache_metrics: bool = False) -> VllmMetrics:
     """Returns vLLM's metrics, registered in a new registry with process and GC metrics."""
     reg = CollectorRegistry()
     GCCollector(registry=reg)
@@ -260,6 +267,31 @@ def declare(max_model_len: int) -> VllmMetrics:
             "request_prefill_kv_computed_tokens",
             "Histogram of new KV tokens computed during prefill (excluding cached tokens).",
             tokens,
+        ),
+        **(
+            {
+                "kv_block_lifetime": hist(
+                    "kv_block_lifetime_seconds",
+                    "Histogram of KV cache block lifetime from allocation to eviction. "
+                    "Sampled metrics (controlled by --kv-cache-metrics-sample).",
+                    KV_CACHE_RESIDENCY_BUCKETS,
+                ),
+                "kv_block_idle_before_evict": hist(
+                    "kv_block_idle_before_evict_seconds",
+                    "Histogram of idle time before KV cache block eviction. "
+                    "Sampled metrics (controlled by --kv-cache-metrics-sample).",
+                    KV_CACHE_RESIDENCY_BUCKETS,
+                ),
+                "kv_block_reuse_gap": hist(
+                    "kv_block_reuse_gap_seconds",
+                    "Histogram of time gaps between consecutive KV cache block accesses. "
+                    "Only the most recent accesses are recorded (ring buffer). Sampled "
+                    "metrics (controlled by --kv-cache-metrics-sample).",
+                    KV_CACHE_RESIDENCY_BUCKETS,
+                ),
+            }
+            if kv_cache_metrics
+            else {}
         ),
         cache_config=Gauge(
             "vllm:cache_config_info",

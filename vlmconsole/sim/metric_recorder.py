@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from prometheus_client import generate_latest
 
 from vlmconsole.sim.config import SimConfig
+from vlmconsole.sim.kv_cache import Residency
 from vlmconsole.sim.metric_defs import (
     CACHED_SOURCES,
     ENGINE,
@@ -57,7 +58,7 @@ class SimMetrics:
     """The Prometheus side of one simulated server."""
 
     def __init__(self, config: SimConfig) -> None:
-        self.m = m = declare(config.max_model_len)
+        self.m = m = declare(config.max_model_len, config.kv_cache_metrics)
         base = {"engine": ENGINE, "model_name": config.model}
         self._base = base
         for metric in (m.flops, m.read_bytes, m.write_bytes, m.running, m.waiting, m.kv_usage,
@@ -82,6 +83,9 @@ class SimMetrics:
                      m.tpot, m.e2e, m.queue, m.inference, m.prefill, m.decode,
                      m.num_preemptions, m.prefill_kv_computed):  # fmt: skip
             hist.labels(**base)
+        for residency in (m.kv_block_lifetime, m.kv_block_idle_before_evict, m.kv_block_reuse_gap):
+            if residency is not None:
+                residency.labels(**base)
         m.cache_config.labels(**_cache_config_labels(config)).set(1)
 
     def render(self) -> bytes:
@@ -95,6 +99,18 @@ class SimMetrics:
         self.m.waiting.labels(**base).set(waiting)
         self.m.waiting_by_reason.labels(**base, reason="capacity").set(waiting)
         self.m.kv_usage.labels(**base).set(kv_usage)
+
+    def residency(self, times: Residency) -> None:
+        """Observes KV block residency times (with --kv-cache-metrics; else nothing)."""
+        m, base = self.m, self._base
+        for hist, values in (
+            (m.kv_block_lifetime, times.lifetimes),
+            (m.kv_block_idle_before_evict, times.idle_before_evict),
+            (m.kv_block_reuse_gap, times.reuse_gaps),
+        ):
+            if hist is not None:
+                for value in values:
+                    hist.labels(**base).observe(value)
 
     def mm_lookup(self, hit: bool) -> None:
         """Counts one multimodal processor cache query."""

@@ -13,6 +13,7 @@ come first served, up to `max_num_seqs` running, each after a prefix-cache looku
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from vlmconsole.sim import tokens
@@ -73,9 +74,10 @@ class TokenOut:
 class Scheduler:
     """Waiting queue, running list and KV cache of the simulated engine."""
 
-    def __init__(self, config: SimConfig) -> None:
+    def __init__(self, config: SimConfig, clock: Callable[[], float] | None = None) -> None:
         self.config = config
-        self.cache = KvCache(config.num_blocks, config.block_size)
+        timed = clock if config.kv_cache_metrics else None
+        self.cache = KvCache(config.num_blocks, config.block_size, timed)
         largest_image = 17 * TOKENS_PER_TILE  # 4x4 tiles and the global one
         self.encoder_cache = EncoderCache(max(config.max_num_batched_tokens, largest_image))
         self.waiting: deque[Seq] = deque()

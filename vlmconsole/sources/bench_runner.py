@@ -13,8 +13,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from vlmconsole.model.findings import ServerFacts
+from vlmconsole.model.rates import Scope
 from vlmconsole.model.run_settings import RunSettings
 from vlmconsole.model.server_info import ServerInfo
+from vlmconsole.model.server_stats import kv_capacity
 from vlmconsole.model.session import WindowPolicy
 from vlmconsole.model.turn_record import TurnRecord
 from vlmconsole.settings import ApiKey
@@ -68,6 +71,8 @@ class BenchStart:
     model: str
     seed: int
     journal: Path
+    facts: ServerFacts = ServerFacts()
+    """max_model_len and the KV cache's (cache_config_info), for the findings."""
 
 
 class RunImages:
@@ -99,10 +104,11 @@ async def prepare(plan: BenchPlan) -> BenchStart:
     """
     source = ServerSource(plan.endpoint, plan.api_key, plan.timeout_s)
     metrics = MetricsSource(plan.endpoint, plan.api_key, plan.timeout_s)
+    snapshot = None
     try:
         info = await source.info()
         if plan.scrape_around_turns:
-            await metrics.scrape()
+            snapshot = await metrics.scrape()
     finally:
         await source.aclose()
         await metrics.aclose()
@@ -113,7 +119,9 @@ async def prepare(plan: BenchPlan) -> BenchStart:
     if model not in names:
         raise SourceError(f"{plan.endpoint} does not serve {model!r}; it serves {', '.join(names)}")
     seed = plan.seed if plan.seed is not None else secrets.randbelow(1_000_000)
-    return BenchStart(info, model, seed, plan.out_dir / JOURNAL_NAME)
+    capacity = kv_capacity(snapshot, Scope()) if snapshot is not None else None
+    facts = ServerFacts.of(info.models, model, capacity)
+    return BenchStart(info, model, seed, plan.out_dir / JOURNAL_NAME, facts)
 
 
 async def run_bench(

@@ -8,11 +8,12 @@ The console's screens and widgets import only this module of `vlmconsole.sources
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from vlmconsole.model.container import ContainerInfo, ContainerStatus
+from vlmconsole.model.launch_config import LaunchConfig
 from vlmconsole.model.observation import Observation
 from vlmconsole.model.run_settings import RunSettings
 from vlmconsole.model.session import WindowPolicy
@@ -180,6 +181,16 @@ class ConsoleSources(Protocol):
 
     def preview(self, asset: ImageAsset, pixels: tuple[int, int]) -> PILImage | None:
         """Returns a small copy of the image for the chat. Blocks."""
+        ...
+
+    async def launch(
+        self,
+        cache_labels: Mapping[str, str] | None,
+        max_model_len: int | None,
+        container: ContainerInfo | None,
+    ) -> LaunchConfig:
+        """Returns what the server runs with: its launch settings, each with where it
+        was read (cache_labels and max_model_len as the console read them)."""
         ...
 
     async def aclose(self) -> None:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from vlmconsole.model.container import ContainerInfo
+from vlmconsole.model.launch_config import LaunchConfig
 from vlmconsole.model.run_settings import RunSettings
 from vlmconsole.settings import ApiKey
 from vlmconsole.sources.endpoint import Endpoint
@@ -97,6 +99,25 @@ class LiveSources:
         from vlmconsole.sources.screenshots import preview_image
 
         return preview_image(asset, pixels)
+
+    async def launch(
+        self,
+        cache_labels: Mapping[str, str] | None,
+        max_model_len: int | None,
+        container: ContainerInfo | None,
+    ) -> LaunchConfig:
+        """Returns what the server runs with (/server_info, the container's or the local
+        process's command line, and what the caller read from /metrics and /v1/models)."""
+        from vlmconsole.sources.launch_source import read_launch
+
+        return await read_launch(
+            self.endpoint,
+            self.api_key,
+            self.timeout_s,
+            cache_labels=cache_labels,
+            max_model_len=max_model_len,
+            container=container,
+        )
 
     async def aclose(self) -> None:
         """Closes the metrics feed and every journal it opened."""

@@ -41,6 +41,10 @@ class ImageAsset:
     path: Path | None = None
     note: str | None = None
     """What was done to it, such as "GIF first frame as PNG"."""
+    pixels_sha256: str | None = None
+    """The sha256 of its RGB pixels (what vLLM's caches key on)."""
+    look: str | None = None
+    """Its difference hash: near-identical pictures differ in a few of its 64 bits."""
 
     @property
     def suffix(self) -> str:
@@ -49,12 +53,57 @@ class ImageAsset:
 
     def info(self, tokens: int | None = None) -> ImageInfo:
         """Returns how records name this image (no bytes)."""
-        return ImageInfo(self.label, self.sha256, self.width, self.height, len(self.data), tokens)
+        return ImageInfo(
+            self.label,
+            self.sha256,
+            self.width,
+            self.height,
+            len(self.data),
+            tokens,
+            pixels_sha256=self.pixels_sha256,
+            look=self.look,
+        )
 
 
-def _asset(label: str, data: bytes, mime: str, size: tuple[int, int], **kw: object) -> ImageAsset:
+LOOK_SIDE = 8
+"""The difference hash compares 8x8 neighbouring pairs of a grey thumbnail: 64 bits."""
+
+
+def pixels_digest(image: Image.Image) -> str:
+    """Returns the sha256 of the image's RGB pixels: what vLLM's multimodal hasher keys its
+    caches on (the mode and the pixel data), so two files with the same digest hit the
+    same cache entry whatever their bytes."""
+    rgb = image if image.mode == "RGB" else image.convert("RGB")
+    return hashlib.sha256(rgb.tobytes()).hexdigest()
+
+
+def look_hash(image: Image.Image) -> str:
+    """Returns the image's difference hash (64 bits, hex): near-identical pictures (a clock
+    that moved, a JPEG re-save) differ in a few bits, different screens in many."""
+    grey = image.convert("L").resize((LOOK_SIDE + 1, LOOK_SIDE), Image.Resampling.BILINEAR)
+    values = list(grey.tobytes())  # one byte a pixel in mode L
+    bits = 0
+    for row in range(LOOK_SIDE):
+        for col in range(LOOK_SIDE):
+            left = values[row * (LOOK_SIDE + 1) + col]
+            bits = (bits << 1) | (left > values[row * (LOOK_SIDE + 1) + col + 1])
+    return f"{bits:016x}"
+
+
+def _asset(label: str, data: bytes, mime: str, image: Image.Image, **kw: object) -> ImageAsset:
     digest = hashlib.sha256(data).hexdigest()
-    return ImageAsset(label, data, mime, digest, size[0], size[1], **kw)  # type: ignore[arg-type]
+    width, height = image.size
+    return ImageAsset(
+        label,
+        data,
+        mime,
+        digest,
+        width,
+        height,
+        pixels_sha256=pixels_digest(image),
+        look=look_hash(image),
+        **kw,  # type: ignore[arg-type]
+    )
 
 
 def _encode(image: Image.Image, fmt: str) -> bytes:
@@ -135,7 +184,7 @@ def decode_image(
     else:
         data, mime = _encode(image, "PNG"), "image/png"
         note = note or f"{fmt} as PNG"
-    return _asset(label, data, mime, image.size, path=path, note=note)
+    return _asset(label, data, mime, image, path=path, note=note)
 
 
 def salted(asset: ImageAsset, salt: int) -> ImageAsset:
@@ -151,7 +200,7 @@ def salted(asset: ImageAsset, salt: int) -> ImageAsset:
         asset.label,
         _encode(image, "PNG"),
         "image/png",
-        image.size,
+        image,
         path=asset.path,
         note=f"salted {salt} for a cold cache",
     )
@@ -160,7 +209,9 @@ def salted(asset: ImageAsset, salt: int) -> ImageAsset:
 def synthetic_asset(width: int, height: int, seed: int) -> ImageAsset:
     """Returns a synthetic screenshot as an asset."""
     data = synthetic_screenshot(width, height, seed)
-    return _asset(f"synthetic:{width}x{height}#{seed}", data, "image/png", (width, height))
+    with Image.open(io.BytesIO(data)) as image:
+        image.load()
+        return _asset(f"synthetic:{width}x{height}#{seed}", data, "image/png", image)
 
 
 def preview_image(asset: ImageAsset, size: tuple[int, int] = PREVIEW_SIZE) -> Image.Image | None:

@@ -85,7 +85,7 @@ CONSOLE_COMMANDS: tuple[ConsoleCommand, ...] = (
                    "Show where each turn's time to first token went", "Read the turns", "b"),
     ConsoleCommand("findings", "findings",
                    "Why TTFT climbs in this conversation, with the numbers, and what to change",
-                   "Read the turns", "f", needs="sent"),
+                   "Read the turns", "f"),
     ConsoleCommand("export", "export", "Write the turns as CSV, JSON Lines and an HTML report",
                    "Read the turns", "e"),
     ConsoleCommand("new_conversation", "new chat",
@@ -116,6 +116,9 @@ CONSOLE_COMMANDS: tuple[ConsoleCommand, ...] = (
     # The server
     ConsoleCommand("toggle_logs", "logs", "Follow the container's log; type a filter, Enter",
                    "The server", "l"),
+    ConsoleCommand("launch", "config",
+                   "What the server runs with: context, batch, KV cache, caches, each flag",
+                   "The server", "i"),
     ConsoleCommand("toggle_polling", "polls in log",
                    "Show or hide the log's polling lines (GET /metrics, /health ...)",
                    "The server", "h", show=False),

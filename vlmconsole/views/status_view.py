@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from rich.text import Text
 
+from vlmconsole.model.launch_config import LaunchConfig
 from vlmconsole.model.server_findings import server_findings
 from vlmconsole.model.server_info import ServerInfo
 from vlmconsole.model.server_stats import LATENCY_KEYS, ServerStats
 from vlmconsole.views import formatting as fmt
 from vlmconsole.views.findings_view import findings_text
+from vlmconsole.views.launch_view import launch_text
 from vlmconsole.views.safe_text import plain
 
 LATENCY_LABELS = {
@@ -77,6 +79,10 @@ def activity_text(stats: ServerStats) -> Text:
     requests = f"running {fmt.count(stats.running)}   waiting {fmt.count(stats.waiting)}"
     if stats.swapped is not None:
         requests += f"   swapped {fmt.count(stats.swapped)}"
+    if stats.waiting_by_reason.get("capacity"):
+        requests += f" ({fmt.count(stats.waiting_by_reason['capacity'])} for KV room)"
+    if stats.admission_rejections_total:
+        requests += f"   refused {fmt.count(stats.admission_rejections_total)}"
     _row(out, "requests", _value(stats, "running", requests))
     preempt = (
         f"{fmt.count(stats.preemptions_total)} total   {fmt.per_second(stats.preemptions_per_s)}"
@@ -105,6 +111,22 @@ def activity_text(stats: ServerStats) -> Text:
         f"({fmt.count(stats.mm_cache_hits_total)} of {fmt.count(stats.mm_cache_queries_total)})"
     )
     _row(out, "mm cache", _value(stats, "mm_cache_queries", mm))
+    if stats.external_prefix_cache_queries_total:  # a KV connector (LMCache, ...) is in use
+        external = stats.prompt_tokens_by_source.get("external_kv_transfer")
+        _row(
+            out,
+            "external KV",
+            f"{fmt.percent(stats.external_prefix_cache_hit_rate)} {window}   "
+            f"{fmt.percent(stats.external_prefix_cache_hit_rate_lifetime)} since start   "
+            f"({fmt.count(external)} prompt tokens transferred)",
+        )
+    if stats.lmcache_hit_rate_lifetime is not None:
+        _row(
+            out,
+            "LMCache",
+            f"{fmt.percent(stats.lmcache_hit_rate)} {window}   "
+            f"{fmt.percent(stats.lmcache_hit_rate_lifetime)} since start (its own counts)",
+        )
     batch = (
         f"{stats.batch_tokens_mean:,.0f} tokens/step" if stats.batch_tokens_mean else fmt.NO_DATA
     )
@@ -137,9 +159,16 @@ def latency_text(stats: ServerStats) -> Text:
     return out
 
 
-def status_view(info: ServerInfo, stats: list[ServerStats]) -> Text:
-    """Returns the whole status: identity, then each scope's activity and latency."""
+def status_view(
+    info: ServerInfo, stats: list[ServerStats], launch: LaunchConfig | None = None
+) -> Text:
+    """Returns the whole status: identity, what it runs with, each scope's activity and
+    latency, and the findings on them."""
     out = identity_text(info, stats[0].uptime_s if stats else None)
+    if launch is not None:
+        out.append("\n")
+        out.append_text(launch_text(launch))
+        out.append("\n")
     for scope_stats in stats:
         out.append("\n")
         out.append_text(plain(f"[{scope_stats.scope.label()}]", "bold underline"))
@@ -147,7 +176,7 @@ def status_view(info: ServerInfo, stats: list[ServerStats]) -> Text:
         out.append_text(activity_text(scope_stats))
         out.append("\n")
         out.append_text(latency_text(scope_stats))
-        found = server_findings(scope_stats)
+        found = server_findings(scope_stats, launch)
         if found:
             out.append("\n")
             out.append_text(findings_text(found, "findings:"))

@@ -21,11 +21,13 @@ from textual.worker import Worker, WorkerState
 
 from vlmconsole.model.connection import Connection, connection_failed, connection_ok
 from vlmconsole.model.container import ContainerInfo, ContainerStatus
-from vlmconsole.model.findings import Finding, console_conversation, findings
-from vlmconsole.model.rates import MetricsHistory
+from vlmconsole.model.findings import Finding, ServerFacts, findings
+from vlmconsole.model.launch_config import LaunchConfig
+from vlmconsole.model.rates import MetricsHistory, Scope
 from vlmconsole.model.run_settings import RunSettings
+from vlmconsole.model.server_findings import server_findings
 from vlmconsole.model.server_info import ServerInfo
-from vlmconsole.model.server_stats import derive_stats
+from vlmconsole.model.server_stats import cache_config_labels, derive_stats
 from vlmconsole.model.session import PolicyError, WindowPolicy
 from vlmconsole.model.stats_timeline import StatsTimeline
 from vlmconsole.sources.console_sources import (
@@ -273,17 +275,18 @@ class ConsoleScreen(Screen[None]):
         """Focuses the push bar."""
         self.chat.push_bar.focus()
 
+    def server_facts(self) -> ServerFacts:
+        """Returns what the server says of itself that the findings read."""
+        stats, settings = self.panel.stats, self.chat.settings
+        return ServerFacts.of(
+            self.info.models if self.info is not None else (),
+            settings.model if settings is not None else None,
+            stats.kv_capacity if stats is not None else None,
+        )
+
     def current_findings(self) -> list[Finding]:
         """Returns what the rules find in this conversation's turns (model/findings.py)."""
-        chat, stats = self.chat, self.panel.stats
-        return findings(
-            console_conversation(
-                chat.conversation_records,
-                self.info.models if self.info is not None else (),
-                chat.settings.model if chat.settings is not None else None,
-                stats.kv_capacity if stats is not None else None,
-            )
-        )
+        return findings(self.server_facts().conversation(self.chat.conversation_records))
 
     @on(ReceiptShown)
     async def _mark_findings(self) -> None:
@@ -291,11 +294,35 @@ class ConsoleScreen(Screen[None]):
         await self.chat.chat_log.mark(self.current_findings())
 
     def action_findings(self) -> None:
-        """Shows the findings of the conversation so far."""
+        """Shows the findings of the conversation so far, and the server's own."""
+        self._show_findings()
+
+    @work(group="launch", exclusive=True, exit_on_error=False)
+    async def _show_findings(self) -> None:
         from vlmconsole.ui.screens.findings_screen import FindingsScreen  # not at start-up
 
-        self.app.push_screen(
-            FindingsScreen(self.current_findings(), len(self.chat.conversation_records))
+        launch = await self._launch()
+        stats = self.panel.stats
+        found = self.current_findings() + (server_findings(stats, launch) if stats else [])
+        self.app.push_screen(FindingsScreen(found, len(self.chat.conversation_records)))
+
+    def action_launch(self) -> None:
+        """Shows what the server runs with."""
+        self._show_launch()
+
+    @work(group="launch", exclusive=True, exit_on_error=False)
+    async def _show_launch(self) -> None:
+        from vlmconsole.ui.screens.launch_screen import LaunchScreen  # not at start-up
+
+        self.app.push_screen(LaunchScreen(await self._launch(), self.config.url))
+
+    async def _launch(self) -> LaunchConfig:
+        """Returns what the server runs with, read afresh (a restart may change it)."""
+        latest = self.history.latest
+        return await self.sources.launch(
+            cache_config_labels(latest, Scope()) if latest is not None else None,
+            self.info.max_model_len if self.info is not None else None,
+            self.container,
         )
 
     def action_leave_input(self) -> None:
@@ -366,7 +393,8 @@ class ConsoleScreen(Screen[None]):
                 "server": self.config.url,
                 "vLLM": (info.version if info else None) or "not reported",
                 "model": settings.model if settings else "?",
-            }
+            },
+            self.server_facts(),
         )
 
     def action_toggle_logs(self) -> None:

@@ -50,7 +50,11 @@ class FindingsScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         """Returns the findings, most severe first, and how to close the screen."""
-        heading = f"In the {self.turns} turn(s) of this conversation:"
+        heading = (
+            f"In the {self.turns} turn(s) of this conversation, and the server's own numbers:"
+            if self.turns
+            else "No turn yet (push a screenshot: p or n); the server's own numbers:"
+        )
         with VerticalScroll(id="findings-body") as body:
             body.border_title = "Findings"
             yield Static(findings_text(self.found, heading, limit=40), id="findings-list")

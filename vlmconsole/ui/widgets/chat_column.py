@@ -19,6 +19,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.worker import Worker, WorkerState
 
+from vlmconsole.model.findings import ServerFacts
 from vlmconsole.model.run_settings import RunSettings
 from vlmconsole.model.server_info import ServerInfo
 from vlmconsole.model.session import WindowPolicy
@@ -350,16 +351,19 @@ class ChatColumn(Vertical):
             return
         self.notify(f"transport {name} from the next turn on")
 
-    def export(self, meta: dict[str, str]) -> None:
-        """Writes the session's CSV, JSON Lines and HTML report (in a thread)."""
-        self._export(tuple(self.records), meta)
+    def export(self, meta: dict[str, str], facts: ServerFacts) -> None:
+        """Writes the session's CSV, JSON Lines, HTML report and summary (in a thread)."""
+        self._export(tuple(self.records), meta, facts)
 
     @work(thread=True, group="export", exit_on_error=False)
-    def _export(self, records: Sequence[TurnRecord], meta: dict[str, str]) -> None:
+    def _export(
+        self, records: Sequence[TurnRecord], meta: dict[str, str], facts: ServerFacts
+    ) -> None:
         from vlmconsole.export import export_all
 
         meta = {**meta, "exported": datetime.now(UTC).isoformat(timespec="seconds")}
-        written = export_all(tuple(records), self.config.session_dir, "vlmconsole session", meta)
+        folder = self.config.session_dir
+        written = export_all(tuple(records), folder, "vlmconsole session", meta, facts)
         paths = ", ".join(str(p) for p in written.values())
         self.app.call_from_thread(
             self.notify, f"exported {len(records)} turns: {paths}", timeout=10

@@ -61,9 +61,14 @@ def _batch(stats: ServerStats) -> str:
     return fmt.NO_DATA if mean is None else f"{mean:,.0f} tok/step"
 
 
+def _waiting(stats: ServerStats) -> str:
+    short = stats.waiting_by_reason.get("capacity")
+    return fmt.count(stats.waiting) + (f" ({fmt.count(short)} for KV room)" if short else "")
+
+
 ROWS: tuple[RowSpec, ...] = (
     RowSpec("running", "running", lambda s: fmt.count(s.running), _attr("running"), "running"),
-    RowSpec("waiting", "waiting", lambda s: fmt.count(s.waiting), _attr("waiting"), "waiting"),
+    RowSpec("waiting", "waiting", _waiting, _attr("waiting"), "waiting"),
     RowSpec("swapped", "swapped", lambda s: fmt.count(s.swapped), _attr("swapped"), None),
     RowSpec(
         "preemptions",
@@ -113,6 +118,16 @@ ROWS: tuple[RowSpec, ...] = (
         lambda s: fmt.percent(s.mm_cache_hit_rate_lifetime),
         _attr("mm_cache_hit_rate_lifetime"),
         "mm_cache_queries",
+    ),
+    RowSpec(
+        "ext-kv-hit",
+        "external KV",
+        lambda s: (
+            f"{fmt.percent(s.external_prefix_cache_hit_rate)} hit · since start "
+            f"{fmt.percent(s.external_prefix_cache_hit_rate_lifetime)}"
+        ),
+        _attr("external_prefix_cache_hit_rate"),
+        None,
     ),
     RowSpec("batch", "batch", _batch, _attr("batch_tokens_mean"), "iteration_tokens"),
     *(
@@ -244,6 +259,10 @@ class ServerPanel(Widget):
             row.reported = spec.missing_key not in stats.not_reported
         # Swapped requests exist only on vLLM V0; elsewhere the row would read "—" forever.
         self.rows["swapped"].display = stats is not None and stats.swapped is not None
+        # A KV connector (LMCache, ...) is rare: its row shows once it has been queried.
+        self.rows["ext-kv-hit"].display = bool(
+            stats is not None and stats.external_prefix_cache_queries_total
+        )
 
     def watch_timeline(self, timeline: StatsTimeline) -> None:
         self.gauge.history = tuple(timeline.series("kv_cache_usage"))
