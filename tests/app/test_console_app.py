@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -514,11 +515,21 @@ async def test_i_shows_what_the_server_runs_with_and_where_each_value_was_read(
         await until(pilot, lambda: screen.info is not None and screen.panel.stats is not None)
         await pilot.press("i")
         await until(pilot, lambda: app.screen is not screen)
-        shown = str(app.screen.query_one("#launch-list").render())
+        from rich.console import Console
+
+        from vlmconsole.ui.screens.launch_screen import LaunchScreen
+        from vlmconsole.views.launch_view import launch_table
+
+        shown_screen = app.screen
+        assert isinstance(shown_screen, LaunchScreen)
+        console = Console(width=140, record=True)
+        console.print(launch_table(shown_screen.launch))
+        shown = console.export_text()
         model = screen.info.models[0] if screen.info else None
         assert model is not None and model.max_model_len
-        assert f"max model length      {model.max_model_len}" in shown
-        assert "from /v1/models" in shown and "from cache_config_info" in shown
+        length = rf"max model length +{model.max_model_len} +--max-model-len +/v1/models"
+        assert re.search(length, shown), shown
+        assert re.search(r"KV block size +128 +--block-size +cache_config_info", shown), shown
         assert "command line" not in shown, "the demo server is no vLLM process: no command"
         await pilot.press("i")
         await until(pilot, lambda: app.screen is screen)

@@ -155,3 +155,23 @@ async def test_gauge_not_reported_has_no_level() -> None:
         await pilot.pause()
         assert not any(app.widget.has_class(name) for name in ("-ok", "-warn", "-high"))
         assert NOT_REPORTED in screen_text(app)
+
+
+async def test_an_external_kv_row_shows_once_a_connector_is_queried() -> None:
+    import dataclasses
+
+    app = WidgetHost(ServerPanel)
+    async with app.run_test(size=(PANEL_WIDTH, 40)) as pilot:
+        app.widget.stats = v0_stats()
+        await pilot.pause()
+        row = app.widget.rows["ext-kv-hit"]
+        assert not row.display, "no KV connector: no row"
+        app.widget.stats = dataclasses.replace(
+            v0_stats(),
+            external_prefix_cache_queries_total=1000.0,
+            external_prefix_cache_hit_rate=0.25,
+            external_prefix_cache_hit_rate_lifetime=0.5,
+            lmcache_hit_rate_lifetime=0.4,
+        )
+        await pilot.pause()
+        assert row.display and row.value_text == "25.0% hit · since start 50.0% · LMCache 40.0%"

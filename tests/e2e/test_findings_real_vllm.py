@@ -148,12 +148,15 @@ def long_reply(server: RealVllmServer, words: int, tokens: int) -> None:
 def test_a_kv_starved_server_that_preempts_gets_the_kv_finding(
     small_server: RealVllmServer,
 ) -> None:
-    # four replies of 1,400 tokens after 700-token prompts: 8,400 tokens into 5,120
+    # six short prompts are admitted at once; their replies of 2,000 tokens each then
+    # outgrow the 5,120-token cache, and vLLM preempts (long prompts would only queue)
     load = [
-        threading.Thread(target=long_reply, args=(small_server, 700, 1400), daemon=True)
-        for _ in range(4)
+        threading.Thread(target=long_reply, args=(small_server, 20, 2000), daemon=True)
+        for _ in range(6)
     ]
     watch = cli_async(small_server, "status", f":{small_server.port}", "--json", "--watch", "1")
+    assert watch.stdout is not None
+    lines = [watch.stdout.readline()]  # its first observation: the watch is on
     try:
         for thread in load:
             thread.start()
@@ -165,6 +168,7 @@ def test_a_kv_starved_server_that_preempts_gets_the_kv_finding(
     finally:
         watch.terminate()
         stdout, _ = watch.communicate(timeout=30)
+    stdout = "".join(lines) + stdout
     observations = [json.loads(line) for line in stdout.splitlines() if line.strip()]
     assert len(observations) >= 5, stdout[-2000:]
     seen = [
@@ -217,13 +221,12 @@ def test_a_screenshot_resaved_with_other_pixels_is_found_in_the_console(
     )
     try:
         console.wait_for("a live link", lambda s: "live" in s, 60)
-        console.press("p")
-        console.press("-l", str(screen))
-        console.press("Enter")
+        console.press("n")  # the folder's one screenshot
         console.wait_for("turn 1's receipt", lambda s: "✓ turn 1 ·" in s, 120)
         with Image.open(screen) as image:  # the capture tool saves the same screen as JPEG
             image.convert("RGB").save(screen, format="JPEG", quality=85)
-        console.press("p")
+        console.press("p")  # the chat is up (turn 1 is in): the push bar takes the path
+        time.sleep(0.5)  # as a person would, before typing
         console.press("-l", str(screen))
         console.press("Enter")
         console.wait_for("turn 2's receipt", lambda s: "✓ turn 2 ·" in s, 120)

@@ -73,3 +73,13 @@ def test_any_data_gets_two_or_more_distinct_increasing_ticks_that_cover_it(
         # values nearer zero than SMALLEST are drawn as zero, by design
         slack = max((axis.ticks[1] - axis.ticks[0]) * 1e-8, SMALLEST)
         assert axis.low <= min(values) + slack and axis.high >= max(values) - slack
+
+
+def test_a_whole_axis_has_no_tick_between_two_turns() -> None:
+    from vlmconsole.model.axis import whole_axis
+
+    assert whole_axis([1, 3]).labels == ("1", "2", "3")
+    assert whole_axis([1, 16], 10).labels == ("0", "2", "4", "6", "8", "10", "12", "14", "16")
+    assert whole_axis([5]).labels == ("4", "5", "6"), "one turn, centred"
+    many = whole_axis([1, 240], 10)
+    assert all(float(label).is_integer() for label in many.labels) and len(many.ticks) <= 10

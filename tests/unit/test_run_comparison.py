@@ -47,3 +47,12 @@ def test_failed_turns_count_and_add_nothing() -> None:
     failed = turn(2, status="failed", error="boom", ttft_s=None)
     (row,) = compare_runs([run("none", [turn(1, ttft_s=0.5), failed])])
     assert (row.turns_ok, row.turns_failed, row.mean_ttft_s) == (1, 1, 0.5)
+
+
+def test_without_a_finding_of_its_own_the_gap_is_put_to_the_measure_it_exceeds() -> None:
+    light = [turn(n, ttft_s=0.5, image_tokens_in_request=900, run_id="a") for n in (1, 2)]
+    heavy = [turn(n, ttft_s=0.9, image_tokens_in_request=900 * n, run_id="b") for n in (1, 2)]
+    rows = compare_runs([run("heavy", heavy), run("light", light)])
+    assert rows[1].explains == FASTEST
+    assert rows[0].explains_rule == "more-image-tokens"
+    assert rows[0].explains == "1.5x the image tokens a request (1,350 against light's 900)"

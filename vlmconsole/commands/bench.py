@@ -141,7 +141,7 @@ async def _bench(plan: object, predict_at: int, as_json: bool = False) -> int:
     from vlmconsole.sources.bench_runner import BenchPlan, prepare, run_bench
     from vlmconsole.sources.source_errors import SourceError
     from vlmconsole.views.bench_view import HEADER, run_summary, turn_line
-    from vlmconsole.views.comparison_view import comparison_table
+    from vlmconsole.views.comparison_view import comparison_text
     from vlmconsole.views.findings_view import findings_text
     from vlmconsole.views.safe_text import plain
 
@@ -178,7 +178,7 @@ async def _bench(plan: object, predict_at: int, as_json: bool = False) -> int:
         console.print(run_summary(policy, run.records, predict_at))
         console.print(findings_text(found[run.run_id], f"why ({labels[run.run_id]}):"))
     if len(runs) > 1:
-        console.print(comparison_table(compared(runs, labels, found)))
+        console.print(comparison_text(compared(runs, labels, found)))
     meta = {
         "server": str(plan.endpoint),
         "vLLM": start.info.version or "not reported",

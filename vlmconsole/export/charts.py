@@ -18,7 +18,7 @@ from pygal.style import Style
 
 from vlmconsole.export.safe import strip_control
 from vlmconsole.export.summary import Run
-from vlmconsole.model.axis import Axis, axis_for, nice_axis
+from vlmconsole.model.axis import Axis, axis_for, nice_axis, whole_axis
 from vlmconsole.model.chart_points import chart_points
 from vlmconsole.model.turn_record import TurnRecord
 
@@ -72,6 +72,7 @@ def render_xy(
     series: Sequence[tuple[str, Sequence[Point]]],
     y_range: tuple[float, float] | None = None,
     dots_only: frozenset[str] = frozenset(),
+    whole_x: bool = False,
 ) -> str:
     """Returns the SVG markup of an XY chart with one line a series, no XML declaration.
 
@@ -80,7 +81,7 @@ def render_xy(
     """
     xs = [x for _, points in series for x, _ in points]
     ys = [y for _, points in series for _, y in points]
-    x_axis = axis_for(xs, X_TICKS, max_chars=LABEL_CHARS)
+    x_axis = whole_axis(xs, X_TICKS) if whole_x else axis_for(xs, X_TICKS, max_chars=LABEL_CHARS)
     y_axis = (
         nice_axis(*y_range, Y_TICKS, LABEL_CHARS)
         if y_range
@@ -212,6 +213,7 @@ def report_charts(runs: Sequence[Run], labels: dict[str, str]) -> list[Chart]:
                 "turn",
                 "TTFT (s)",
                 [(labels[run.run_id], _ttft_by_turn(run)) for run in runs],
+                whole_x=True,
             ),
         ),
         Chart(
@@ -249,6 +251,7 @@ def report_charts(runs: Sequence[Run], labels: dict[str, str]) -> list[Chart]:
                 "cached fraction (0..1)",
                 cache,
                 y_range=(0.0, 1.0),
+                whole_x=True,
             ),
         ),
     ]

@@ -184,3 +184,17 @@ def axis_for(
     """Returns a readable axis for the data `values` (see `data_range` and `nice_axis`)."""
     low, high = data_range(values, include_zero=include_zero)
     return nice_axis(low, high, max_ticks, max_chars)
+
+
+def whole_axis(values: Iterable[float], max_ticks: int = 6) -> Axis:
+    """Returns an axis of whole numbers (turns, counts): steps of 1, 2, 5, 10, 20 ...,
+    never a tick between two whole numbers."""
+    low_f, high_f = data_range(values)
+    low, high = math.floor(low_f), math.ceil(high_f)
+    high = max(high, low + 1)
+    intervals = max(1, max_ticks - 1)
+    steps = (m * 10**e for e in range(12) for m in (1, 2, 5))
+    step = next(s for s in steps if -(-(high - low) // s) <= intervals)
+    first, last = (low // step) * step, -(-high // step) * step
+    ticks = tuple(float(t) for t in range(first, last + 1, step))
+    return Axis(ticks[0], ticks[-1], ticks, tuple(str(int(t)) for t in ticks))

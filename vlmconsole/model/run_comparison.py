@@ -4,7 +4,8 @@
 choose one: mean and p90 TTFT, the share of the prompt the prefix cache served, the
 bytes a request carried and the image tokens it held, and for every run but the
 fastest, the finding that the fastest run does not have (its most severe), which
-says why it was slower.
+says why it was slower; without one, the measure it exceeds the fastest run's by the
+most (image tokens a request, tokens prefilled a turn, bytes a request).
 """
 
 from __future__ import annotations
@@ -98,18 +99,68 @@ def _explanation(run: ComparedRun, fastest: ComparedRun) -> Finding | None:
     return next((f for f in run.findings if f.rule not in theirs), None)
 
 
+CLOSE = 1.1
+"""A mean TTFT within this factor of the fastest run's is no gap to explain."""
+
+
+def _close(mean_s: float | None, fastest_s: float | None) -> bool:
+    return mean_s is not None and fastest_s is not None and mean_s <= CLOSE * fastest_s
+
+
+MEASURED_GAP = 1.2
+"""With no finding of its own, a run's gap is put down to the measure it exceeds the
+fastest run's by the most, when that is at least this many times the fastest's."""
+
+
+def _mean_prefilled(records: Sequence[TurnRecord]) -> float | None:
+    return _mean(
+        [
+            (r.prompt_tokens or 0) - (r.cached_tokens or 0)
+            for r in records
+            if r.ok and r.prompt_tokens is not None and r.cached_tokens is not None
+        ]
+    )
+
+
+def _measured_gap(
+    run: ComparisonRow, fastest: ComparisonRow, prefilled: tuple[float | None, float | None]
+) -> tuple[str, str] | None:
+    """Returns (rule, words) for the measure the run exceeds the fastest's by the most."""
+    gaps = []
+    for rule, what, mine, theirs in (
+        ("more-image-tokens", "image tokens a request", run.image_tokens_per_turn,
+         fastest.image_tokens_per_turn),
+        ("more-prefill", "tokens prefilled a turn", *prefilled),
+        ("more-bytes", "bytes a request", run.mean_request_bytes, fastest.mean_request_bytes),
+    ):  # fmt: skip
+        if mine and theirs and mine >= MEASURED_GAP * theirs:
+            gaps.append((mine / theirs, rule, f"{mine / theirs:.1f}x the {what} "
+                         f"({mine:,.0f} against {fastest.label}'s {theirs:,.0f})"))  # fmt: skip
+    if not gaps:
+        return None
+    _ratio, rule, words = max(gaps)
+    return rule, words
+
+
 def compare_runs(runs: Sequence[ComparedRun]) -> list[ComparisonRow]:
     """Returns one row a run, in the runs' order; the fastest (by mean TTFT) is named."""
     means = {id(run): _row(run, "", None).mean_ttft_s for run in runs}
     timed = [run for run in runs if means[id(run)] is not None]
     fastest = min(timed, key=lambda run: means[id(run)] or 0.0) if len(timed) > 1 else None
     rows = []
+    best = _row(fastest, FASTEST, None) if fastest is not None else None
     for run in runs:
-        if fastest is None:
+        if fastest is None or best is None:
             rows.append(_row(run, "", None))
         elif run is fastest:
-            rows.append(_row(run, FASTEST, None))
+            rows.append(best)
+        elif _close(_row(run, "", None).mean_ttft_s, best.mean_ttft_s):
+            rows.append(_row(run, f"within {CLOSE - 1:.0%} of the fastest: no real gap", "close"))
+        elif (found := _explanation(run, fastest)) is not None:
+            rows.append(_row(run, found.title, found.rule))
         else:
-            found = _explanation(run, fastest)
-            rows.append(_row(run, found.title if found else "", found.rule if found else None))
+            row = _row(run, "", None)
+            prefilled = (_mean_prefilled(run.records), _mean_prefilled(fastest.records))
+            gap = _measured_gap(row, best, prefilled)
+            rows.append(_row(run, gap[1], gap[0]) if gap else row)
     return rows

@@ -3,6 +3,9 @@ the command line (secrets redacted) and where it came from."""
 
 from __future__ import annotations
 
+from rich import box
+from rich.console import Group, RenderableType
+from rich.table import Table
 from rich.text import Text
 
 from vlmconsole.model.launch_config import LaunchConfig
@@ -53,3 +56,25 @@ def launch_dict(launch: LaunchConfig) -> dict[str, object]:
         "command": list(launch.command),
         "command_source": launch.command_source,
     }
+
+
+def launch_table(launch: LaunchConfig) -> RenderableType:
+    """Returns the known settings as a table (setting, value, flag, where it was read),
+    then the command line, for the console's screen."""
+    known = launch.known
+    if not known:
+        return launch_text(launch, "")
+    table = Table(box=box.SIMPLE_HEAD, expand=True, pad_edge=False)
+    table.add_column("setting", no_wrap=True)
+    table.add_column("value", style="bold", overflow="fold")
+    table.add_column("flag", style="dim", no_wrap=True)
+    table.add_column("read from", style="dim", no_wrap=True)
+    for setting in known:
+        flag = setting.flag if setting.flag.startswith("--") else ""
+        table.add_row(setting.label, plain(setting.value or ""), flag, setting.source or "")
+    if not launch.command:
+        return table
+    command = Text("command line ", style="bold")
+    command.append_text(plain(" ".join(launch.command), "dim"))
+    command.append_text(plain(f"  ({launch.command_source})", "dim"))
+    return Group(table, command)

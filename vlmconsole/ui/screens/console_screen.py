@@ -272,8 +272,9 @@ class ConsoleScreen(Screen[None]):
     # --- actions (the keys and the palette: ui/console_commands.py) ---------------------
 
     def action_push(self) -> None:
-        """Focuses the push bar."""
-        self.chat.push_bar.focus()
+        """Focuses the push bar, at once: keys typed or pasted right after `p` are already
+        queued behind it (Widget.focus() would focus only after them)."""
+        self.set_focus(self.chat.push_bar)
 
     def server_facts(self) -> ServerFacts:
         """Returns what the server says of itself that the findings read."""

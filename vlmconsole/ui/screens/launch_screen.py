@@ -10,7 +10,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from vlmconsole.model.launch_config import LaunchConfig
-from vlmconsole.views.launch_view import launch_text
+from vlmconsole.views.launch_view import launch_table
 
 
 class LaunchScreen(ModalScreen[None]):
@@ -30,8 +30,7 @@ class LaunchScreen(ModalScreen[None]):
     LaunchScreen #launch-body {
         width: 90%;
         max-width: 140;
-        height: auto;
-        max-height: 90%;
+        height: 90%;
         border: round $primary;
         border-title-color: $accent;
         background: $surface;
@@ -52,7 +51,8 @@ class LaunchScreen(ModalScreen[None]):
         """Returns the settings and how to close the screen."""
         with VerticalScroll(id="launch-body") as body:
             body.border_title = "What the server runs with"
-            yield Static(launch_text(self.launch, f"{self.server} runs with:"), id="launch-list")
+            yield Static(f"{self.server} runs with:", classes="launch-heading", markup=False)
+            yield Static(launch_table(self.launch), id="launch-list")
             yield Static(
                 "escape, i or q closes this screen · /server_info tells everything when the "
                 "server runs with VLLM_SERVER_DEV_MODE=1",

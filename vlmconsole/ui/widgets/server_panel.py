@@ -61,6 +61,16 @@ def _batch(stats: ServerStats) -> str:
     return fmt.NO_DATA if mean is None else f"{mean:,.0f} tok/step"
 
 
+def _external_kv(stats: ServerStats) -> str:
+    line = (
+        f"{fmt.percent(stats.external_prefix_cache_hit_rate)} hit · since start "
+        f"{fmt.percent(stats.external_prefix_cache_hit_rate_lifetime)}"
+    )
+    if stats.lmcache_hit_rate_lifetime is not None:  # LMCache's own count, when it exports it
+        line += f" · LMCache {fmt.percent(stats.lmcache_hit_rate_lifetime)}"
+    return line
+
+
 def _waiting(stats: ServerStats) -> str:
     short = stats.waiting_by_reason.get("capacity")
     return fmt.count(stats.waiting) + (f" ({fmt.count(short)} for KV room)" if short else "")
@@ -122,10 +132,7 @@ ROWS: tuple[RowSpec, ...] = (
     RowSpec(
         "ext-kv-hit",
         "external KV",
-        lambda s: (
-            f"{fmt.percent(s.external_prefix_cache_hit_rate)} hit · since start "
-            f"{fmt.percent(s.external_prefix_cache_hit_rate_lifetime)}"
-        ),
+        _external_kv,
         _attr("external_prefix_cache_hit_rate"),
         None,
     ),
@@ -260,8 +267,8 @@ class ServerPanel(Widget):
         # Swapped requests exist only on vLLM V0; elsewhere the row would read "—" forever.
         self.rows["swapped"].display = stats is not None and stats.swapped is not None
         # A KV connector (LMCache, ...) is rare: its row shows once it has been queried.
-        self.rows["ext-kv-hit"].display = bool(
-            stats is not None and stats.external_prefix_cache_queries_total
+        self.rows["ext-kv-hit"].display = stats is not None and bool(
+            stats.external_prefix_cache_queries_total or stats.lmcache_hit_rate_lifetime is not None
         )
 
     def watch_timeline(self, timeline: StatsTimeline) -> None:
