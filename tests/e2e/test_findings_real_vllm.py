@@ -169,7 +169,10 @@ def test_a_kv_starved_server_that_preempts_gets_the_kv_finding(
         watch.terminate()
         stdout, _ = watch.communicate(timeout=30)
     stdout = "".join(lines) + stdout
-    observations = [json.loads(line) for line in stdout.splitlines() if line.strip()]
+    lines_read = [json.loads(line) for line in stdout.splitlines() if line.strip()]
+    # a scrape may time out while the server is this busy: that tick is an error line
+    observations = [o for o in lines_read if "scopes" in o]
+    assert all(o.get("error") for o in lines_read if "scopes" not in o)
     assert len(observations) >= 5, stdout[-2000:]
     seen = [
         (o["scopes"][0]["preemptions_per_s"], f)
