@@ -93,4 +93,3 @@ async def test_tab_then_enter_pushes_a_name_with_spaces_and_keys_work_after(
         assert app.focused is None, "the bar lets go after a push"
         await pilot.press("p")
         assert app.focused is bar and bar.value == "", "p opens the bar, it is not typed"
-
