@@ -233,9 +233,10 @@ async def test_each_finished_turn_gives_free_heap_pages_back(
     app = console_for(sim.base_url, tmp_path)
     async with app.run_test(size=(160, 50)) as pilot:
         await until(pilot, lambda: app.console_screen.chat.engine is not None)
+        chat = app.console_screen.chat
         await pilot.press("n")
-        await until(pilot, lambda: len(released) == 1)
-        await pilot.press("n")
+        await until(pilot, lambda: len(released) == 1 and not chat.turn_busy)
+        await pilot.press("n")  # once the first turn is over: n is refused while one is busy
         await until(pilot, lambda: len(released) == 2)
         assert len(app.console_screen.chat.records) == 2 and released == [True, True]
 
