@@ -227,3 +227,20 @@ def test_newer_families_asleep_refused_and_waiting_for_kv_room() -> None:
     assert found["admission-rejected"].evidence.startswith("1.20 rejections/s")
     assert found["waiting-for-kv"].title == "3 request(s) wait for room in the KV cache"
     assert "--max-num-seqs (now 8)" in found["waiting-for-kv"].advice, "the flag's current value"
+
+
+def test_a_multimodal_cache_that_answers_no_query_while_images_go_is_off() -> None:
+    records = [turn(n) for n in (1, 2)]
+    (off,) = [
+        f for f in findings(Conversation(records, mm_cache_queries=0)) if f.rule == "mm-cache-off"
+    ]
+    assert off.turns == (1, 2) and "--mm-processor-cache-gb" in off.advice
+    assert not [
+        f for f in findings(Conversation(records, mm_cache_queries=2)) if f.rule == "mm-cache-off"
+    ]
+    assert not [
+        f
+        for f in findings(Conversation(records[:1], mm_cache_queries=0))
+        if f.rule == "mm-cache-off"
+    ]
+    assert not [f for f in findings(Conversation(records)) if f.rule == "mm-cache-off"], "not known"

@@ -132,8 +132,14 @@ def test_three_real_vllm_turns_derive_the_records_the_engine_journaled() -> None
         labels, request, outcome = measured(journaled)
         derived = turn_record(labels, request, outcome, scrapes, known, last_ok)
         # journaled as version 1: what version 2 adds is what content-timed chunks give
-        # (no usage per chunk then: no token counts, no ITL spread, no first text of its own)
-        expected = {**to_json(journaled), "version": RECORD_VERSION, "ttft_source": "content"}
+        # (no usage per chunk then: no token counts, no ITL spread, no first text of its own);
+        # version 3 counts the tokens a KV connector supplied (none here: 0, not unknown)
+        expected = {
+            **to_json(journaled),
+            "version": RECORD_VERSION,
+            "ttft_source": "content",
+            "external_kv_tokens": 0,
+        }
         assert_same(to_json(derived), expected)
         known.update(learned_image_tokens(derived))
         page, last_ok = after, derived
@@ -262,3 +268,19 @@ def test_a_turn_that_could_not_be_sent_keeps_its_words_and_error() -> None:
     assert record.status == "failed" and record.error == "shot.png: the file is empty"
     assert record.extra == {"text": "see this"} and record.reply == ""
     assert record.ttft_s is None and record.new_images == () and record.images_in_request == 0
+
+
+def test_tokens_a_kv_connector_supplied_are_counted_for_the_turn_alone() -> None:
+    turn = JOURNAL[0]
+    assert turn.server is not None and turn.prompt_tokens is not None
+    after = one_request_later(metrics_page(REST), turn.server, turn.prompt_tokens)
+    line = re.compile(
+        r"(vllm:prompt_tokens_by_source_total\{[^}]*external_kv_transfer[^}]*\}) 0\.0"
+    )
+    assert line.search(after), "the real page counts tokens by source"
+    lmcache = line.sub(r"\1 512.0", after)
+    scrapes = ServerScrapes(snapshot(REST, 0.0), parse_metrics(lmcache, 2.0))
+    assert turn_record(*first_turn(), scrapes, {}, None).external_kv_tokens == 512
+    assert turn_record(*first_turn(), around_first_turn(), {}, None).external_kv_tokens == 0
+    mixed = ServerScrapes(snapshot(REST, 0.0), snapshot("vllm-0.32.0-after", 9.0))
+    assert turn_record(*first_turn(), mixed, {}, None).external_kv_tokens is None, "not alone"

@@ -74,6 +74,7 @@ _COLUMNS: tuple[tuple[str, Callable[[TurnRecord], Cell]], ...] = (
     ("images_in_request", lambda r: r.images_in_request),
     ("new_images", lambda r: len(r.new_images)),
     ("request_bytes", lambda r: r.request_bytes),
+    ("external_kv_tokens", lambda r: r.external_kv_tokens),
     ("image_bytes_saved", lambda r: r.image_bytes_saved),
     ("resent_after_cache_miss", lambda r: r.resent_after_cache_miss),
     ("server_ttft_s", lambda r: None if r.server is None else r.server.ttft_s),

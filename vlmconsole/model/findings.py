@@ -76,6 +76,8 @@ class Conversation:
     """KV block size in tokens (cache_config_info), when exported."""
     kv_cache_tokens: int | None = None
     """The KV cache's size in tokens (cache_config_info), when exported."""
+    mm_cache_queries: float | None = None
+    """The server's mm_cache_queries_total after these turns, when exported."""
 
     @property
     def done(self) -> list[TurnRecord]:
@@ -92,10 +94,17 @@ class ServerFacts:
     block_size: int | None = None
     kv_cache_tokens: int | None = None
     """The KV cache's size in tokens (cache_config_info's kv_cache_size_tokens)."""
+    mm_cache_queries: float | None = None
+    """The server's multimodal processor cache queries since start (mm_cache_queries_total),
+    read after the turns."""
 
     @classmethod
     def of(
-        cls, models: Sequence[ModelCard], model: str | None, capacity: KvCapacity | None
+        cls,
+        models: Sequence[ModelCard],
+        model: str | None,
+        capacity: KvCapacity | None,
+        mm_cache_queries: float | None = None,
     ) -> ServerFacts:
         """Returns the facts for `model` among the server's `models`, with the KV cache's."""
         card = next((c for c in models if c.id == model), None)
@@ -104,6 +113,7 @@ class ServerFacts:
             prefix_caching=capacity.prefix_caching if capacity is not None else None,
             block_size=capacity.block_size if capacity is not None else None,
             kv_cache_tokens=capacity.capacity_tokens if capacity is not None else None,
+            mm_cache_queries=mm_cache_queries,
         )
 
     def conversation(self, records: Sequence[TurnRecord]) -> Conversation:
@@ -114,6 +124,7 @@ class ServerFacts:
             prefix_caching=self.prefix_caching,
             block_size=self.block_size,
             kv_cache_tokens=self.kv_cache_tokens,
+            mm_cache_queries=self.mm_cache_queries,
         )
 
 
@@ -265,6 +276,28 @@ def no_cached_counts(conversation: Conversation) -> list[Finding]:
             )
         ]
     return []
+
+
+MM_CACHE_TURNS = 2
+"""Image turns after which a multimodal cache with no query at all is off."""
+
+
+def mm_cache_off(conversation: Conversation) -> list[Finding]:
+    """The server's multimodal processor cache answered no query while images were sent."""
+    with_images = [r for r in conversation.done if r.new_images]
+    if conversation.mm_cache_queries != 0 or len(with_images) < MM_CACHE_TURNS:
+        return []
+    return [
+        Finding(
+            "mm-cache-off",
+            WARN,
+            "the server's multimodal processor cache is off",
+            f"{len(with_images)} turns sent images and vllm:mm_cache_queries_total is 0: "
+            "every image of every request is processed again",
+            "start vLLM with --mm-processor-cache-gb above 0 (4 by default; 0 turns it off)",
+            tuple(r.turn for r in with_images),
+        )
+    ]
 
 
 def context_budget(conversation: Conversation) -> list[Finding]:
@@ -446,6 +479,7 @@ RULES: tuple[Rule, ...] = (
     Rule("prefix-broken", "cached tokens below what the previous prompt left", prefix_broken),
     Rule("bytes-changed", "a screenshot sent again with other bytes", bytes_changed),
     Rule("prefix-caching", "prefix caching off, or no cached-token counts", no_cached_counts),
+    Rule("mm-cache-off", "no multimodal cache query while images are sent", mm_cache_off),
     Rule("context-budget", "the turn that will not fit max_model_len", context_budget),
     Rule("decode-slows", "decode rate falling as the context grows", decode_slows),
     Rule("ttft-per-image", "TTFT climbing while the cache hits", ttft_grows_while_cached),

@@ -333,3 +333,17 @@ def scopes(snapshot: MetricsSnapshot) -> list[Scope]:
     if len(engines) > 1:
         out += [Scope(engine=e) for e in engines]
     return out
+
+
+EXTERNAL_SOURCE = "external_kv_transfer"
+"""prompt_tokens_by_source's label for tokens a KV connector (LMCache ...) supplied."""
+
+
+def external_kv_tokens(snapshot: MetricsSnapshot) -> float | None:
+    """Returns prompt tokens served by a KV connector since start, or None when the server
+    does not export prompt_tokens_by_source."""
+    if "prompt_tokens_by_source" not in snapshot.values:
+        return None
+    return _by_label(snapshot, "prompt_tokens_by_source", "source", Scope()).get(
+        EXTERNAL_SOURCE, 0.0
+    )

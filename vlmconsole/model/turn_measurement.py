@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from vlmconsole.model.server_stats import external_kv_tokens
 from vlmconsole.model.snapshot import MetricsSnapshot
 from vlmconsole.model.turn_record import FAILED, OK, ImageInfo, TurnRecord
 from vlmconsole.model.turn_timing import (
@@ -166,6 +167,11 @@ def turn_record(
         else None
     )
     server = per_request or histograms
+    external = None
+    if histograms is not None and scrapes.before is not None and scrapes.after is not None:
+        start, end = external_kv_tokens(scrapes.before), external_kv_tokens(scrapes.after)
+        if start is not None and end is not None and end >= start:  # isolated, no restart
+            external = round(end - start)
     server_decode = None
     if server is not None and server.decode_s and completion >= 2:
         server_decode = (completion - 1) / server.decode_s
@@ -207,6 +213,7 @@ def turn_record(
         image_tokens_in_request=usage.image_tokens if usage else None,
         new_image_tokens=sum(costs.values()) if costs else None,
         image_tokens_source=costs_source,
+        external_kv_tokens=external,
         server=server,
         server_note=None if server is not None else note,
         breakdown=parts,

@@ -16,7 +16,8 @@ from vlmconsole.model.turn_timing import HttpPhases, ServerTiming, TtftBreakdown
 RECORD_VERSION = 3
 """2: ttft_source, the first text / reasoning / tool call times and the ITL spread
 (journals of version 1 load with those empty). 3: each image's pixel digest and
-difference hash (`ImageInfo.pixels_sha256`, `look`; empty in older journals)."""
+difference hash (`ImageInfo.pixels_sha256`, `look`), and `external_kv_tokens` (empty in
+older journals)."""
 
 
 CONTEXT_FULL_MARKS = ("maximum context length", "maximum model length")
@@ -63,6 +64,10 @@ class TurnRecord:
     new_images: tuple[ImageInfo, ...] = ()
     images_in_request: int = 0
     request_bytes: int | None = None
+    external_kv_tokens: int | None = None
+    """Prompt tokens a KV connector (LMCache ...) supplied for this turn: the delta of
+    prompt_tokens_by_source{source=external_kv_transfer} around it, when it was the only
+    request in flight; None when not exported or not isolated."""
     image_bytes_saved: int | None = None
     """uuid transport: bytes the images sent by id alone saved against base64 data URLs."""
     resent_after_cache_miss: bool = False

@@ -27,6 +27,8 @@ def receipt(record: TurnRecord) -> Text:
         f" · cached {fmt.count(record.cached_tokens)} / new {fmt.count(record.new_tokens)}"
         f" of {fmt.count(record.prompt_tokens)}"
     )
+    if record.external_kv_tokens:
+        line.append(f" · external KV {fmt.count(record.external_kv_tokens)}")
     line.append(f" · TTFT {fmt.seconds(record.ttft_s)}")
     if record.server is not None:
         line.append(f" (server {fmt.seconds(record.server.ttft_s)})")

@@ -283,6 +283,7 @@ class ConsoleScreen(Screen[None]):
             self.info.models if self.info is not None else (),
             settings.model if settings is not None else None,
             stats.kv_capacity if stats is not None else None,
+            stats.mm_cache_queries_total if stats is not None else None,
         )
 
     def current_findings(self) -> list[Finding]:
