@@ -133,11 +133,15 @@ def test_a_server_without_prefix_caching_is_told_by_status_and_bench(
     assert [r.cached_tokens for r in records] == [0, 0], "the server really cached nothing"
 
 
-def long_reply(server: RealVllmServer, words: int, tokens: int) -> None:
+def long_replies(server: RealVllmServer, words: int, tokens: int, n: int) -> None:
+    """Asks for `n` replies of `tokens` tokens in one request: they are admitted together
+    (separate requests can arrive apart, and vLLM then holds the later ones back rather
+    than preempt)."""
     body = {
         "model": server.model,
         "messages": [{"role": "user", "content": "hello " * words}],
         "max_tokens": tokens,
+        "n": n,
         "ignore_eos": True,
     }
     headers = {"Authorization": f"Bearer {API_KEY}"}
@@ -148,12 +152,9 @@ def long_reply(server: RealVllmServer, words: int, tokens: int) -> None:
 def test_a_kv_starved_server_that_preempts_gets_the_kv_finding(
     small_server: RealVllmServer,
 ) -> None:
-    # six short prompts are admitted at once; their replies of 2,000 tokens each then
+    # six replies to one short prompt are admitted at once; at 2,000 tokens each they
     # outgrow the 5,120-token cache, and vLLM preempts (long prompts would only queue)
-    load = [
-        threading.Thread(target=long_reply, args=(small_server, 20, 2000), daemon=True)
-        for _ in range(6)
-    ]
+    load = [threading.Thread(target=long_replies, args=(small_server, 20, 2000, 6), daemon=True)]
     watch = cli_async(small_server, "status", f":{small_server.port}", "--json", "--watch", "1")
     assert watch.stdout is not None
     lines = [watch.stdout.readline()]  # its first observation: the watch is on

@@ -9,9 +9,12 @@ import pytest
 from vlmconsole.cli import main
 
 CASES = [
-    (["status", "256.1.1.1:80"], "'256.1.1.1:80' is not a usable address: Invalid IPv4"),
+    (["status", "256.1.1.1:80"], "'256.1.1.1:80': '256.1.1.1' is not a host name or IP address"),
     (["status", "http://[zz]:80"], "'http://[zz]:80' is not a usable address"),
-    (["status", "http://a b:80"], "'a b' is not a host name or IP address"),
+    (
+        ["status", "http://a b:80"],
+        "'http://a b:80' is not a usable address: ' ' cannot be in a URL",
+    ),
     (["status", ":8000", "--watch", "0"], "argument --watch: must be more than 0 s, not 0"),
     (["status", ":8000", "--count", "-3"], "argument --count: must be 1 or more, not -3"),
     (["status", ":8000", "--timeout", "nan"], "argument --timeout: 'nan' is not a finite number"),

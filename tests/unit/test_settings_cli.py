@@ -136,3 +136,26 @@ def test_the_console_starts_without_the_heavy_libraries() -> None:
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == [], "imported at start-up"
+
+
+def test_the_first_scrape_and_the_app_need_no_httpx() -> None:
+    # the early scrape reads a real (demo) server with http.client; httpx loads with the
+    # console's first tick, after the first frame (~80 ms of start-up otherwise)
+    code = (
+        "import sys, tempfile, pathlib\n"
+        "from vlmconsole.sim import SimConfig, run_in_thread\n"
+        "from vlmconsole.sources.endpoint import parse_endpoint\n"
+        "from vlmconsole.sources.live_sources import LiveSources\n"
+        "with run_in_thread(SimConfig(speed=100)) as sim:\n"
+        "    sources = LiveSources(parse_endpoint(sim.base_url), None,"
+        " pathlib.Path(tempfile.mkdtemp()), 'r')\n"
+        "    sources.scrape_ahead()\n"
+        "    assert sources.metrics.wait_s(20), 'the first scrape never ended'\n"
+        "    import vlmconsole.ui.app\n"
+        "    first = sources.metrics.ready()\n"
+        "    assert first is not None and first.info.models, first\n"
+        "    print('httpx' in sys.modules, first.snapshot.has('kv_cache_usage'))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["False", "True"], done.stdout

@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from vlmconsole.model.container import ContainerInfo, ContainerStatus
-from vlmconsole.model.launch_config import LaunchConfig
 from vlmconsole.model.observation import Observation
 from vlmconsole.model.run_settings import RunSettings
 from vlmconsole.model.session import WindowPolicy
@@ -23,6 +22,7 @@ from vlmconsole.sources.source_errors import MetricsUnusable, ServerUnreachable,
 if TYPE_CHECKING:
     from PIL.Image import Image as PILImage
 
+    from vlmconsole.model.launch_config import LaunchConfig
     from vlmconsole.sources.image_transport import ImageTransport
     from vlmconsole.sources.screenshots import ImageAsset
 

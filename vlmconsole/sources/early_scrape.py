@@ -64,10 +64,17 @@ class ScrapeAhead:
         return first.result()
 
     async def observe(self) -> Observation:
-        """Returns the early scrape's result the first time, then scrapes as the feed does."""
+        """Returns the early scrape's result the first time, then scrapes as the feed does.
+
+        When the early scrape failed, the feed scrapes again: its error (or its success,
+        when the server came up meanwhile) is the console's to show, in the feed's words.
+        """
         first, self._first = self._first, None
         if first is not None:
-            return await asyncio.wrap_future(first)
+            try:
+                return await asyncio.wrap_future(first)
+            except Exception:  # noqa: BLE001 - the feed's own scrape says what is wrong
+                pass
         return await self.feed.observe()
 
     async def aclose(self) -> None:

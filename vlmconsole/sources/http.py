@@ -9,7 +9,7 @@ import httpx
 
 from vlmconsole.settings import ApiKey
 from vlmconsole.sources.endpoint import Endpoint
-from vlmconsole.sources.source_errors import AuthFailed, ServerUnreachable
+from vlmconsole.sources.source_errors import ServerUnreachable
 
 
 def make_client(
@@ -60,9 +60,3 @@ def http_errors(url: str, timeout_s: float | None = None) -> Iterator[None]:
         yield
     except httpx.TransportError as error:
         raise ServerUnreachable(url, transport_cause(error, timeout_s)) from error
-
-
-def check_auth(response: httpx.Response, had_key: bool) -> None:
-    """Raises AuthFailed when the server answered 401 or 403."""
-    if response.status_code in (401, 403):
-        raise AuthFailed(str(response.url), response.status_code, had_key)

@@ -45,11 +45,22 @@ class LiveSources:
     def _observer(self) -> Observer:
         return Observer(self.endpoint, self.api_key, self.timeout_s)
 
+    def _first_observer(self) -> Observer:
+        """An observer for the first scrape: http.client, not httpx, for plain http (httpx
+        would be imported during start-up; the feed's own client is made on its first tick)."""
+        from vlmconsole.sources.plain_get import PlainGet
+
+        try:
+            plain = PlainGet(self.endpoint, self.api_key, self.timeout_s)
+        except ValueError:  # https: the feed's client
+            return self._observer()
+        return Observer(self.endpoint, self.api_key, self.timeout_s, http=plain)
+
     def scrape_ahead(self) -> None:
         """Starts the first scrape now, in a thread, while the console is still loading."""
         from vlmconsole.sources.early_scrape import ScrapeAhead
 
-        self.metrics = ScrapeAhead(self._observer(), self._observer)
+        self.metrics = ScrapeAhead(self._observer(), self._first_observer)
 
     def chat_engine(self, run: RunSettings) -> TurnEngine:
         """Returns the turn engine for `run`, journaling into the session folder."""

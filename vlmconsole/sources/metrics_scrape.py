@@ -13,7 +13,7 @@ from vlmconsole.model.snapshot import (
 )
 from vlmconsole.settings import ApiKey
 from vlmconsole.sources.endpoint import Endpoint
-from vlmconsole.sources.http import check_auth, http_errors, make_client
+from vlmconsole.sources.http_get import HttpGet, HttpxGet, check_auth
 from vlmconsole.sources.source_errors import BadResponse, NotFound
 
 
@@ -27,6 +27,7 @@ class MetricsSource:
         timeout_s: float,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
+        http: HttpGet | None = None,
     ) -> None:
         self.endpoint = endpoint
         self._wall_clock = wall_clock
@@ -34,17 +35,16 @@ class MetricsSource:
         self.timeout_s = timeout_s
         self._clock = clock
         self._had_key = api_key is not None
-        self._client = make_client(endpoint, api_key, timeout_s)
+        self._http = http or HttpxGet(endpoint, api_key, timeout_s)
         self._parser = MetricsParser()
 
     async def aclose(self) -> None:
         """Closes the HTTP connections."""
-        await self._client.aclose()
+        await self._http.aclose()
 
     async def fetch_text(self) -> str:
         """Returns the raw /metrics page."""
-        with http_errors(self.endpoint.base_url, self.timeout_s):
-            response = await self._client.get("/metrics")
+        response = await self._http.get("/metrics")
         check_auth(response, self._had_key)
         if response.status_code == 404:
             raise NotFound(self.url, "no /metrics: a server without metrics, or not vLLM")

@@ -11,6 +11,7 @@ from vlmconsole.model.observation import Observation
 from vlmconsole.model.server_info import ServerInfo
 from vlmconsole.settings import ApiKey
 from vlmconsole.sources.endpoint import Endpoint
+from vlmconsole.sources.http_get import HttpGet
 from vlmconsole.sources.metrics_scrape import MetricsSource
 from vlmconsole.sources.server_identity import ServerSource
 from vlmconsole.sources.source_errors import MetricsUnusable, ServerUnreachable, SourceError
@@ -26,14 +27,15 @@ class Observer:
         api_key: ApiKey | None,
         timeout_s: float,
         clock: Callable[[], float] = time.monotonic,
+        http: HttpGet | None = None,
     ) -> None:
         self.endpoint = endpoint
-        self.server = ServerSource(endpoint, api_key, timeout_s)
-        self.metrics = MetricsSource(endpoint, api_key, timeout_s, clock)
+        self.server = ServerSource(endpoint, api_key, timeout_s, http=http)
+        self.metrics = MetricsSource(endpoint, api_key, timeout_s, clock, http=http)
         self._identity: ServerInfo | None = None
 
     async def aclose(self) -> None:
-        """Closes the HTTP connections."""
+        """Closes the HTTP connections (one shared `http` is closed twice: harmless)."""
         await asyncio.gather(self.server.aclose(), self.metrics.aclose())
 
     def ready(self) -> Observation | None:

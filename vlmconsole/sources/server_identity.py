@@ -5,12 +5,10 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import httpx
-
 from vlmconsole.model.server_info import ModelCard, ServerInfo
 from vlmconsole.settings import ApiKey
 from vlmconsole.sources.endpoint import Endpoint
-from vlmconsole.sources.http import check_auth, http_errors, make_client
+from vlmconsole.sources.http_get import HttpGet, HttpxGet, Response, check_auth
 from vlmconsole.sources.source_errors import BadResponse, NotFound
 
 
@@ -23,24 +21,24 @@ class ServerSource:
         api_key: ApiKey | None,
         timeout_s: float,
         keep_alive: bool = True,
+        http: HttpGet | None = None,
     ) -> None:
         self.endpoint = endpoint
         self.timeout_s = timeout_s
         self._had_key = api_key is not None
-        self._client = make_client(endpoint, api_key, timeout_s, keep_alive)
+        self._http = http or HttpxGet(endpoint, api_key, timeout_s, keep_alive)
 
     async def aclose(self) -> None:
         """Closes the HTTP connections."""
-        await self._client.aclose()
+        await self._http.aclose()
 
-    async def _get(self, path: str) -> httpx.Response:
-        with http_errors(self.endpoint.base_url, self.timeout_s):
-            response = await self._client.get(path)
+    async def _get(self, path: str) -> Response:
+        response = await self._http.get(path)
         check_auth(response, self._had_key)
         return response
 
     @staticmethod
-    def _json(response: httpx.Response) -> Any:
+    def _json(response: Response) -> Any:
         try:
             return response.json()
         except ValueError:

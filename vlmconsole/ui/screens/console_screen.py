@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -21,13 +22,10 @@ from textual.worker import Worker, WorkerState
 
 from vlmconsole.model.connection import Connection, connection_failed, connection_ok
 from vlmconsole.model.container import ContainerInfo, ContainerStatus
-from vlmconsole.model.findings import Finding, ServerFacts, findings
-from vlmconsole.model.launch_config import LaunchConfig
-from vlmconsole.model.rates import MetricsHistory, Scope
+from vlmconsole.model.rates import MetricsHistory
 from vlmconsole.model.run_settings import RunSettings
-from vlmconsole.model.server_findings import server_findings
 from vlmconsole.model.server_info import ServerInfo
-from vlmconsole.model.server_stats import cache_config_labels, derive_stats
+from vlmconsole.model.server_stats import derive_stats
 from vlmconsole.model.session import PolicyError, WindowPolicy
 from vlmconsole.model.stats_timeline import StatsTimeline
 from vlmconsole.sources.console_sources import (
@@ -52,6 +50,10 @@ from vlmconsole.ui.widgets.chat_column import ChatColumn
 from vlmconsole.ui.widgets.server_header import ServerHeader
 from vlmconsole.ui.widgets.server_panel import ServerPanel
 from vlmconsole.views.container_line import container_line
+
+if TYPE_CHECKING:  # the findings and launch settings load on first use, not at start-up
+    from vlmconsole.model.findings import Finding, ServerFacts
+    from vlmconsole.model.launch_config import LaunchConfig
 
 CONTAINER_CHECK_S = 1.0
 
@@ -278,6 +280,8 @@ class ConsoleScreen(Screen[None]):
 
     def server_facts(self) -> ServerFacts:
         """Returns what the server says of itself that the findings read."""
+        from vlmconsole.model.findings import ServerFacts
+
         stats, settings = self.panel.stats, self.chat.settings
         return ServerFacts.of(
             self.info.models if self.info is not None else (),
@@ -288,6 +292,8 @@ class ConsoleScreen(Screen[None]):
 
     def current_findings(self) -> list[Finding]:
         """Returns what the rules find in this conversation's turns (model/findings.py)."""
+        from vlmconsole.model.findings import findings
+
         return findings(self.server_facts().conversation(self.chat.conversation_records))
 
     @on(ReceiptShown)
@@ -301,6 +307,7 @@ class ConsoleScreen(Screen[None]):
 
     @work(group="launch", exclusive=True, exit_on_error=False)
     async def _show_findings(self) -> None:
+        from vlmconsole.model.server_findings import server_findings
         from vlmconsole.ui.screens.findings_screen import FindingsScreen  # not at start-up
 
         launch = await self._launch()
@@ -320,6 +327,9 @@ class ConsoleScreen(Screen[None]):
 
     async def _launch(self) -> LaunchConfig:
         """Returns what the server runs with, read afresh (a restart may change it)."""
+        from vlmconsole.model.rates import Scope
+        from vlmconsole.model.server_stats import cache_config_labels
+
         latest = self.history.latest
         return await self.sources.launch(
             cache_config_labels(latest, Scope()) if latest is not None else None,

@@ -19,7 +19,6 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.worker import Worker, WorkerState
 
-from vlmconsole.model.findings import ServerFacts
 from vlmconsole.model.run_settings import RunSettings
 from vlmconsole.model.server_info import ServerInfo
 from vlmconsole.model.session import WindowPolicy
@@ -47,6 +46,7 @@ from vlmconsole.ui.widgets.trend_chart import TrendChart
 from vlmconsole.ui.widgets.turn_view import TurnView, preview_pixels
 
 if TYPE_CHECKING:
+    from vlmconsole.model.findings import ServerFacts
     from vlmconsole.sources.console_sources import ImageAsset
 
 REPLY_FLUSH_S = 0.1

@@ -7,13 +7,14 @@ batches (a chatty server writes hundreds of lines a second).
 from __future__ import annotations
 
 from collections import deque
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.timer import Timer
-from textual.widgets import Input, RichLog, Static
+from textual.widgets import Input, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from vlmconsole.model.container import ContainerInfo
@@ -21,6 +22,9 @@ from vlmconsole.sources.console_sources import ContainerWatch, LogStream, Source
 from vlmconsole.ui.messages import WorkerFailed
 from vlmconsole.views.log_lines import is_polling, log_kind, matches
 from vlmconsole.views.safe_text import plain
+
+if TYPE_CHECKING:
+    from textual.widgets import RichLog
 
 KEEP_LINES = 5000
 LOG_TAIL = 200
@@ -61,10 +65,25 @@ class LogsPane(Vertical):
         self._hidden = 0
 
     def compose(self) -> ComposeResult:
-        """Returns the note line, the filter and the log."""
+        """Returns the note line and the filter; the log itself is made when first used
+        (most sessions never open it, and RichLog costs start-up ~20 ms to import)."""
         yield Static(self._note, id="logs-note", markup=False)
         yield Input(placeholder="filter the log (Enter)", id="logs-filter")
-        yield RichLog(id="logs-log", max_lines=KEEP_LINES, wrap=False, markup=False)
+
+    def on_show(self) -> None:
+        """Makes the log when the pane is first shown (l)."""
+        self._log()
+
+    def _log(self) -> RichLog:
+        """Returns the log widget, made and mounted on first use."""
+        from textual.widgets import RichLog
+
+        found = self.query(RichLog)
+        if found:
+            return found.first()
+        log = RichLog(id="logs-log", max_lines=KEEP_LINES, wrap=False, markup=False)
+        self.mount(log)
+        return log
 
     def follow(self, watch: ContainerWatch, info: ContainerInfo, run_key: str | None) -> None:
         """Follows the log of this run of the container, from its last LOG_TAIL lines."""
@@ -141,7 +160,7 @@ class LogsPane(Vertical):
 
     def add_lines(self, lines: list[str]) -> None:
         """Appends lines; those matching the filter show at once."""
-        log = self.query_one(RichLog)
+        log = self._log()
         hidden = self._hidden
         for line in lines:
             self._lines.append(line)
@@ -156,7 +175,7 @@ class LogsPane(Vertical):
         """Forgets the lines (a new container process starts a new log)."""
         self._lines.clear()
         self._hidden = 0
-        self.query_one(RichLog).clear()
+        self._log().clear()
         self._show_note()
 
     @on(Input.Submitted, "#logs-filter")
@@ -166,7 +185,7 @@ class LogsPane(Vertical):
         self._redraw()
 
     def _redraw(self) -> None:
-        log = self.query_one(RichLog)
+        log = self._log()
         log.clear()
         for line in self._lines:
             if self._shown(line):

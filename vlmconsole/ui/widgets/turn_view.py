@@ -12,17 +12,17 @@ from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Static
 
-from vlmconsole.model.findings import Finding
 from vlmconsole.model.screenshot_formats import PREVIEW_SIZE
 from vlmconsole.model.turn_record import TurnRecord
 from vlmconsole.ui.terminal_probe import preview_widgets
-from vlmconsole.views.findings_view import MARKS
 from vlmconsole.views.receipt import breakdown_text, receipt
 from vlmconsole.views.safe_text import plain, strip_control
 
 if TYPE_CHECKING:
     from PIL.Image import Image as PILImage
     from textual.widgets.markdown import MarkdownStream
+
+    from vlmconsole.model.findings import Finding
 
 CELL_PREVIEW_PIXELS = (48, 24)
 """Pixels enough for the 24x6-cell preview drawn in half cells (two pixels a cell)."""
@@ -169,6 +169,8 @@ class TurnView(Widget):
 
     def show_findings(self, found: Sequence[Finding]) -> None:
         """Marks the receipt with the findings that name this turn (f lists them all)."""
+        from vlmconsole.views.findings_view import MARKS  # with the first turn, not at start
+
         titles = tuple(finding.title for finding in found)
         if titles == self._finding_titles:
             return
