@@ -107,11 +107,28 @@ def test_a_server_without_prefix_caching_is_told_by_status_and_bench(
 ) -> None:
     done = cli(small_server, "status", f":{small_server.port}", "--json", "--sample", "0")
     assert done.returncode == 0, done.stderr
-    (scope, *_) = json.loads(done.stdout)["scopes"]
+    status = json.loads(done.stdout)
+    (scope, *_) = status["scopes"]
     rules = [f["rule"] for f in scope["findings"]]
     assert "prefix-caching-off" in rules, scope["findings"]
+    # what it runs with: read off the local vLLM process and its own metrics
+    launch = status["launch"]
+    settings = launch["settings"]
+    assert settings["--max-model-len"]["value"] == "4096"
+    assert settings["--enable-prefix-caching"] == {
+        "label": "prefix caching",
+        "value": "off",
+        "source": "cache_config_info",
+    }
+    assert settings["--num-gpu-blocks-override"]["value"] == str(BLOCKS)
+    assert settings["--enable-prompt-tokens-details"]["value"] == "on"
+    assert settings["--api-key"] == {"label": "API key", "value": "set", "source": "command line"}
+    assert launch["command_source"].startswith("process ")
+    assert "--no-enable-prefix-caching" in launch["command"]
+    assert API_KEY not in done.stdout and "***" in launch["command"], "the key is never shown"
     text = cli(small_server, "status", f":{small_server.port}", "--sample", "0")
     assert "the server runs without prefix caching" in text.stdout
+    assert "runs with:" in text.stdout and API_KEY not in text.stdout
     assert "--enable-prefix-caching" in text.stdout
     out = tmp_path / "bench"
     bench = cli(

@@ -82,7 +82,7 @@ def test_demo_in_tmux_shows_kv_cache_pushes_a_screenshot_and_changes_theme() -> 
 @pytest.mark.parametrize(
     ("args", "line"),
     [
-        (("status", "256.1.1.1:80"), "vlmconsole: '256.1.1.1:80' is not a usable address:"),
+        (("status", "256.1.1.1:80"), "vlmconsole: '256.1.1.1:80': '256.1.1.1' is not a host name"),
         (("status", "http://[zz]:80"), "vlmconsole: 'http://[zz]:80' is not a usable address:"),
         (("bench", ":9", "--synthetic", "0x0"), "vlmconsole bench: argument --synthetic: '0x0'"),
         (("bench", ":9", "--synthetic", "8x8", "--text", "{bad}"), "{bad} is not a placeholder"),

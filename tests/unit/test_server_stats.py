@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.support.fixtures import capture_log, history, metrics_page
@@ -152,3 +154,34 @@ def test_a_start_after_the_scrape_clock_is_no_negative_uptime() -> None:
     kept = MetricsHistory()
     kept.add(MetricsParser().parse(metrics_page("vllm-0.32.0-rest"), 0.0, wall_s=1.0))
     assert derive_stats(kept).uptime_s == 0.0
+
+
+def test_lmcache_own_counts_and_a_kv_connector_are_read_where_exported() -> None:
+    from tests.support.fixtures import metrics_page
+    from vlmconsole.model.rates import MetricsHistory
+    from vlmconsole.model.snapshot import parse_metrics
+
+    def page(requested: float, hit: float, queries: float, hits: float) -> str:
+        text = metrics_page("vllm-0.32.0-after")
+        text = re.sub(
+            r"(vllm:external_prefix_cache_queries_total\{[^}]*\}) 0\.0", rf"\1 {queries}", text
+        )
+        text = re.sub(r"(vllm:external_prefix_cache_hits_total\{[^}]*\}) 0\.0", rf"\1 {hits}", text)
+        return text + (
+            "# TYPE lmcache:num_requested_tokens counter\n"
+            f'lmcache:num_requested_tokens_total{{model_name="m"}} {requested}\n'
+            "# TYPE lmcache:num_hit_tokens counter\n"
+            f'lmcache:num_hit_tokens_total{{model_name="m"}} {hit}\n'
+        )
+
+    history = MetricsHistory()
+    history.add(parse_metrics(page(1000, 250, 2000, 500), 0.0))
+    history.add(parse_metrics(page(3000, 1250, 4000, 1500), 5.0))
+    stats = derive_stats(history)
+    assert stats.lmcache_hit_rate == pytest.approx(1000 / 2000)
+    assert stats.lmcache_hit_rate_lifetime == pytest.approx(1250 / 3000)
+    assert stats.external_prefix_cache_hit_rate == pytest.approx(1000 / 2000)
+    assert stats.external_prefix_cache_queries_total == 4000
+    plain = MetricsHistory()
+    plain.add(parse_metrics(metrics_page("vllm-0.32.0-after"), 0.0))
+    assert derive_stats(plain).lmcache_hit_rate_lifetime is None, "no LMCache: not reported"
