@@ -192,18 +192,23 @@ def test_a_kv_starved_server_that_preempts_gets_the_kv_finding(
     observations = [o for o in lines_read if "scopes" in o]
     assert all(o.get("error") for o in lines_read if "scopes" not in o)
     assert len(observations) >= 5, stdout[-2000:]
-    seen = [
-        (o["scopes"][0]["preemptions_per_s"], f)
-        for o in observations
-        for f in o["scopes"][0]["findings"]
-        if f["rule"] == "preemptions"
-    ]
-    assert seen, [o["scopes"][0]["preemptions_total"] for o in observations]
-    rate, finding = seen[0]
-    assert rate > 0 and f"{rate:.2f} preemptions/s" in finding["evidence"]
-    assert finding["severity"] == "bad" and "--max-num-seqs" in finding["advice"]
-    totals = [o["scopes"][0]["preemptions_total"] or 0 for o in observations]
-    assert totals[-1] > 0, "the server counted its preemptions"
+    # starved, vLLM either preempts or holds requests back for KV room (its scheduler
+    # chooses; seen both on this CPU build): either is a KV finding with its numbers
+    scopes = [o["scopes"][0] for o in observations]
+    found = [(scope, f) for scope in scopes for f in scope["findings"]]
+    preempted = [(sc, f) for sc, f in found if f["rule"] == "preemptions"]
+    held = [(sc, f) for sc, f in found if f["rule"] == "waiting-for-kv"]
+    assert preempted or held, [(sc["preemptions_total"], sc["waiting_by_reason"]) for sc in scopes]
+    if preempted:
+        scope, finding = preempted[0]
+        rate = scope["preemptions_per_s"]
+        assert rate > 0 and f"{rate:.2f} preemptions/s" in finding["evidence"]
+        assert finding["severity"] == "bad" and "--max-num-seqs" in finding["advice"]
+    else:
+        scope, finding = held[0]
+        waiting = scope["waiting_by_reason"]["capacity"]
+        assert waiting > 0 and f"{{reason=capacity}} {waiting:.0f}" in finding["evidence"]
+        assert finding["severity"] == "warn" and "--max-num-seqs" in finding["advice"]
 
 
 def cli_async(server: RealVllmServer, *args: str) -> subprocess.Popen[str]:
