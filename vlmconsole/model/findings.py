@@ -404,15 +404,21 @@ def ttft_grows_while_cached(conversation: Conversation) -> list[Finding]:
     ]
 
 
+def _heavy(conversation: Conversation, part: str, share: float) -> list[tuple[TurnRecord, float]]:
+    """Returns (turn, seconds) of the finished turns whose breakdown `part` (a
+    TtftBreakdown field) is over `share` of their TTFT."""
+    return [
+        (r, getattr(r.breakdown, part))
+        for r in conversation.done
+        if r.breakdown is not None
+        and getattr(r.breakdown, part) > share * r.breakdown.client_ttft_s
+    ]
+
+
 def where_ttft_went(conversation: Conversation) -> list[Finding]:
     """Server preprocessing, or the client and the transport, dominate the TTFT."""
     found: list[Finding] = []
-    heavy_pre = [
-        r
-        for r in conversation.done
-        if r.breakdown is not None
-        and r.breakdown.preprocessing_s > PREPROCESSING_SHARE * r.breakdown.client_ttft_s
-    ]
+    heavy_pre = [r for r, _ in _heavy(conversation, "preprocessing_s", PREPROCESSING_SHARE)]
     if heavy_pre:
         worst = max(heavy_pre, key=lambda r: r.breakdown.preprocessing_s if r.breakdown else 0)
         parts = worst.breakdown
@@ -428,12 +434,7 @@ def where_ttft_went(conversation: Conversation) -> list[Finding]:
                 tuple(r.turn for r in heavy_pre),
             )
         )
-    heavy_client = [
-        r
-        for r in conversation.done
-        if r.breakdown is not None
-        and r.breakdown.client_transport_s > CLIENT_SHARE * r.breakdown.client_ttft_s
-    ]
+    heavy_client = [r for r, _ in _heavy(conversation, "client_transport_s", CLIENT_SHARE)]
     if heavy_client:
         last = heavy_client[-1]
         parts = last.breakdown
@@ -450,11 +451,7 @@ def where_ttft_went(conversation: Conversation) -> list[Finding]:
                 tuple(r.turn for r in heavy_client),
             )
         )
-    queued = [
-        r
-        for r in conversation.done
-        if r.breakdown is not None and r.breakdown.queue_s > QUEUE_SHARE * r.breakdown.client_ttft_s
-    ]
+    queued = [r for r, _ in _heavy(conversation, "queue_s", QUEUE_SHARE)]
     if queued:
         worst = max(queued, key=lambda r: r.breakdown.queue_s if r.breakdown else 0)
         parts = worst.breakdown
