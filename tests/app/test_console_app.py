@@ -534,3 +534,18 @@ async def test_i_shows_what_the_server_runs_with_and_where_each_value_was_read(
         assert "command line" not in shown, "the demo server is no vLLM process: no command"
         await pilot.press("i")
         await until(pilot, lambda: app.screen is screen)
+
+
+async def test_n_pressed_as_the_folder_is_listed_still_pushes(
+    sim: SimServer, tmp_path: Path
+) -> None:
+    """The watched folder is listed once a second; a listing that starts in the same
+    moment as `n` must not cancel the push (they once shared an exclusive worker group)."""
+    app = console_for(sim.base_url, tmp_path)
+    async with app.run_test(size=(160, 50)) as pilot:
+        chat = app.console_screen.chat
+        await until(pilot, lambda: chat.engine is not None and chat.folder is not None)
+        chat.push_next()
+        chat._look_for_new_images()  # the second's tick, before the push's worker ran
+        await until(pilot, lambda: len(chat.records) == 1 and not chat.turn_busy)
+        assert chat.records[0].ok, chat.records[0].error

@@ -74,6 +74,8 @@ class ChatColumn(Vertical):
         self.turn_busy = False
         self.watching = False
         self.folder: ScreenshotFolder | None = None
+        self._listing = False
+        """A listing of the watched folder is under way (a slow folder: skip a second)."""
         self._pending_turn: tuple[ImageAsset | None, str, Path | None] | None = None
         """A turn pushed while the engine was still being built."""
         self._serves: ServerInfo | None = None
@@ -158,7 +160,9 @@ class ChatColumn(Vertical):
         """Pushes the next screenshot of the folder."""
         self._next_image()
 
-    @work(thread=True, exclusive=True, group="folder", exit_on_error=False)
+    # The push and the watched folder's listing are separate groups: an exclusive
+    # listing would cancel a push that had not started yet, and `n` would do nothing.
+    @work(thread=True, exclusive=True, group="next-image", exit_on_error=False)
     def _next_image(self) -> None:
         folder = self.folder
         if folder is None:
@@ -169,13 +173,20 @@ class ChatColumn(Vertical):
             return
         self.app.call_from_thread(self._send, None, self.config.text, path)
 
-    @work(thread=True, exclusive=True, group="folder", exit_on_error=False)
     def _look_for_new_images(self) -> None:
-        """Lists the watched folder (in a thread: a network folder can be slow)."""
-        folder = self.folder
-        if folder is None or not self.watching or self.turn_busy:
+        """Lists the watched folder each second, unless the last listing is still going."""
+        if self.folder is None or not self.watching or self.turn_busy or self._listing:
             return
-        fresh = folder.new_images()
+        self._listing = True
+        self._list_folder(self.folder)
+
+    @work(thread=True, group="watch-folder", exit_on_error=False)
+    def _list_folder(self, folder: ScreenshotFolder) -> None:
+        """Lists the watched folder (in a thread: a network folder can be slow)."""
+        try:
+            fresh = folder.new_images()
+        finally:
+            self._listing = False
         if fresh:
             self.app.call_from_thread(self._send, None, self.config.text, fresh[0])
 
