@@ -33,6 +33,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "vlmconsole.commands.bench",
         "push screenshot turns headless, once per window policy, and export the timings",
     ),
+    "fleet": (
+        "vlmconsole.commands.fleet",
+        "every vLLM server a Prometheus scrapes, a row each; Enter opens the console (--json)",
+    ),
     "ps": (
         "vlmconsole.commands.ps",
         "list the vLLM containers here: image:tag, state, uptime, port, GPUs, version (--json)",

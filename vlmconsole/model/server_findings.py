@@ -4,15 +4,42 @@ for KV room, a KV cache nearly full, failed or aborted requests."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Protocol
+
 from vlmconsole.model.findings import BAD, INFO, PREFIX_CACHING_OFF, WARN, Finding
 from vlmconsole.model.launch_config import LaunchConfig
-from vlmconsole.model.server_stats import ServerStats
+from vlmconsole.model.server_stats import KvCapacity
 
 KV_HIGH = 0.9
 """KV-cache usage at or above this share: new requests wait, long ones get preempted."""
 
 
-def server_findings(stats: ServerStats, launch: LaunchConfig | None = None) -> list[Finding]:
+class ServerSignals(Protocol):
+    """What the rules read of a server: a scope's ServerStats (status, the console), or a
+    fleet row (fleet, where Prometheus computed the rates)."""
+
+    @property
+    def asleep(self) -> bool | None: ...
+    @property
+    def admission_rejections_per_s(self) -> float | None: ...
+    @property
+    def admission_rejections_total(self) -> float | None: ...
+    @property
+    def kv_capacity(self) -> KvCapacity | None: ...
+    @property
+    def preemptions_per_s(self) -> float | None: ...
+    @property
+    def kv_cache_usage(self) -> float | None: ...
+    @property
+    def waiting(self) -> float | None: ...
+    @property
+    def waiting_by_reason(self) -> Mapping[str, float]: ...
+    @property
+    def requests_finished(self) -> Mapping[str, float]: ...
+
+
+def server_findings(stats: ServerSignals, launch: LaunchConfig | None = None) -> list[Finding]:
     """Returns what one scope's stats say about the server itself, most severe first.
 
     With the server's `launch` settings the advice names each flag's current value.
@@ -36,8 +63,12 @@ def server_findings(stats: ServerStats, launch: LaunchConfig | None = None) -> l
                 "admission-rejected",
                 BAD,
                 "the server is refusing requests: its queue is full (HTTP 503)",
-                f"{stats.admission_rejections_per_s:.2f} rejections/s "
-                f"(vllm:admission_rejections_total {stats.admission_rejections_total or 0:,.0f})",
+                f"{stats.admission_rejections_per_s:.2f} rejections/s"
+                + (
+                    f" (vllm:admission_rejections_total {stats.admission_rejections_total:,.0f})"
+                    if stats.admission_rejections_total is not None
+                    else ""
+                ),
                 "fewer clients at once, or a longer queue limit on the server, or another replica",
             )
         )

@@ -177,6 +177,18 @@ def parse_metrics(text: str, scraped_at_s: float) -> MetricsSnapshot:
     return MetricsParser().parse(text, scraped_at_s)
 
 
+def snapshot_of_samples(
+    samples: list[tuple[str, dict[str, str], float]], scraped_at_s: float
+) -> MetricsSnapshot:
+    """Returns the snapshot of samples already parsed elsewhere (name, labels, value), such
+    as one instance's series from Prometheus' API; raises NoVllmMetrics when none is vLLM's."""
+    ours = [sample for sample in samples if sample[0].startswith("vllm:")]
+    if not ours:
+        raise NoVllmMetrics("no vllm: series (is this a vLLM server?)")
+    snapshot = _snapshot(ours, set(), scraped_at_s, 0)
+    return replace(snapshot, wall_s=scraped_at_s)
+
+
 def _labels(labels: Mapping[str, str]) -> LabelSet:
     return tuple(sorted((k, v) for k, v in labels.items() if k != "le"))
 

@@ -22,6 +22,7 @@ from vlmconsole.sources.source_errors import MetricsUnusable, ServerUnreachable,
 if TYPE_CHECKING:
     from PIL.Image import Image as PILImage
 
+    from vlmconsole.model.fleet import FleetReading
     from vlmconsole.model.launch_config import LaunchConfig
     from vlmconsole.sources.image_transport import ImageTransport
     from vlmconsole.sources.screenshots import ImageAsset
@@ -31,6 +32,7 @@ __all__ = [
     "ImageAsset",
     "ConsoleSources",
     "ContainerWatch",
+    "FleetFeed",
     "LogStream",
     "MetricsFeed",
     "MetricsUnusable",
@@ -144,6 +146,18 @@ class ScreenshotFolder(Protocol):
 
     def new_images(self) -> list[Path]:
         """Returns the images that appeared since the last call. Blocks."""
+        ...
+
+
+class FleetFeed(Protocol):
+    """Every vLLM instance one Prometheus scrapes, a refresh at a time (sources.fleet_source)."""
+
+    async def read(self) -> FleetReading:
+        """Returns the fleet now; raises SourceError when Prometheus fails us."""
+        ...
+
+    async def aclose(self) -> None:
+        """Closes its connections."""
         ...
 
 

@@ -21,12 +21,7 @@ from vlmconsole.ui.console_config import ConsoleConfig
 from vlmconsole.ui.messages import ReceiptShown, WorkerFailed
 from vlmconsole.ui.palette import ConsoleCommands
 from vlmconsole.ui.screens.console_screen import ConsoleScreen
-from vlmconsole.ui.themes import (
-    DEFAULT_THEME,
-    THEME_VARIABLE_DEFAULTS,
-    load_themes,
-    theme_folders,
-)
+from vlmconsole.ui.themes import THEME_VARIABLE_DEFAULTS, install_themes
 
 
 class VlmConsoleApp(App[None]):
@@ -45,16 +40,8 @@ class VlmConsoleApp(App[None]):
         super().__init__()
         self.config = config
         self.console_screen = ConsoleScreen(config, sources, clock)
-        themes, self._theme_problems = load_themes(theme_folders())
-        for theme in themes:
-            self.register_theme(theme)
         # only themes that define the console's own colour variables take part in `t`
-        self._theme_names = [t.name for t in themes]
-        wanted = config.theme or DEFAULT_THEME
-        if wanted in self.available_themes:
-            self.theme = wanted
-        else:
-            self._theme_problems.append(f"no theme named {wanted!r}: using {self.theme}")
+        self._theme_names, self._theme_problems = install_themes(self, config.theme)
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         """Returns the console's colour variables for themes that do not set them."""

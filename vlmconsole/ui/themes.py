@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from textual.app import App
 from textual.color import Color, ColorParseError
 from textual.theme import Theme
 
@@ -191,3 +192,17 @@ def _build_theme(data: Mapping[str, Any]) -> Theme:
         **optional,
         variables={str(key): str(value) for key, value in data["variables"].items()},
     )
+
+
+def install_themes(app: App[Any], wanted: str | None) -> tuple[list[str], list[str]]:
+    """Registers the console's themes with `app` and switches to `wanted` (default
+    vlm-dark); returns the names `t` cycles through and what was wrong with the themes."""
+    themes, problems = load_themes(theme_folders())
+    for theme in themes:
+        app.register_theme(theme)
+    wanted = wanted or DEFAULT_THEME
+    if wanted in app.available_themes:
+        app.theme = wanted
+    else:
+        problems.append(f"no theme named {wanted!r}: using {app.theme}")
+    return [t.name for t in themes], problems
