@@ -37,6 +37,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "vlmconsole.commands.fleet",
         "every vLLM server a Prometheus scrapes, a row each; Enter opens the console (--json)",
     ),
+    "serve": (
+        "vlmconsole.commands.serve",
+        "the console in a browser: serve -- attach :8000 (127.0.0.1 unless --host)",
+    ),
     "ps": (
         "vlmconsole.commands.ps",
         "list the vLLM containers here: image:tag, state, uptime, port, GPUs, version (--json)",

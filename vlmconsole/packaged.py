@@ -17,6 +17,7 @@ RUNTIME_FILES: tuple[str, ...] = (
     "data/themes/vlm-light.toml",
     "data/themes/vlm-contrast.toml",
     "data/assets/screen-01.png",
+    "served/app_index.html",
     "py.typed",
 )
 """Files (relative to the package) that the program opens at run time; the wheel must hold each."""
@@ -42,3 +43,11 @@ def builtin_themes() -> Path:
 def sample_screenshots() -> Path:
     """Returns the folder of the sample screenshots the demo pushes with `n`."""
     return packaged_dir("assets")
+
+
+def served_templates() -> Path:
+    """Returns the folder of the page `vlmconsole serve` hands the browser."""
+    found = files("vlmconsole").joinpath("served")
+    if not isinstance(found, Path):
+        raise RuntimeError("vlmconsole's served page is not on a file system")
+    return found

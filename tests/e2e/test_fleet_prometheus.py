@@ -152,7 +152,8 @@ def test_fleet_rates_are_the_ones_status_measures(
         ("generation_tokens_per_s", "vllm:generation_tokens_total"),
         ("prompt_tokens_per_s", "vllm:prompt_tokens_total"),
     ]:
-        peak = prometheus.query(f"max_over_time(increase({counter}{where}[1s])[12s:1s])")
+        one_scrape = f"{counter}{where} - {counter}{where} offset 1s"
+        peak = prometheus.query(f"max_over_time(({one_scrape})[12s:1s])")
         per_scrape = float(peak[0]["value"][1]) if peak else 0.0  # type: ignore[index]
         allowed = 2 * per_scrape / 10 + 0.5
         assert abs(row[column] - scope[column]) <= allowed, (column, row[column], scope[column])

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 from typing import Any
 
 import pytest
@@ -103,3 +104,27 @@ def test_status_watch_gives_rates_from_the_second_tick(vllm_server: RealVllmServ
     assert ticks[0]["scopes"][0]["prompt_tokens_per_s"] is None
     assert ticks[2]["scopes"][0]["prompt_tokens_per_s"] == 0.0
     assert ticks[2]["scopes"][0]["interval_s"] > 0
+
+
+def test_sigterm_ends_a_watch_between_lines(vllm_server: RealVllmServer) -> None:
+    """Scripts stop a watch with SIGTERM: every line printed is whole, and it exits 0."""
+    env = {k: v for k, v in os.environ.items() if k not in ("VLLM_API_KEY", "OPENAI_API_KEY")}
+    env["VLLM_API_KEY"] = vllm_server.api_key or ""
+    watch = subprocess.Popen(
+        [*program(), "status", f":{vllm_server.port}", "--json", "--watch", "0.05"],
+        cwd=workdir(),
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+    )
+    assert watch.stdout is not None
+    lines = [watch.stdout.readline() for _ in range(20)]
+    time.sleep(0.02)  # stop it in the middle of its ticks, not right after one
+    watch.terminate()
+    out, err = watch.communicate(timeout=30)
+    lines += out.splitlines()
+    assert all(json.loads(line)["scopes"] for line in lines if line.strip())
+    assert watch.returncode == 0, err
+    assert "Traceback" not in err

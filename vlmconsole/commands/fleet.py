@@ -108,6 +108,7 @@ def run(args: argparse.Namespace) -> int:
 async def _print_json(args: argparse.Namespace, prometheus: str, query: object) -> int:
     import time
 
+    from vlmconsole.commands.terminate import cancel_on_terminate
     from vlmconsole.model.fleet import RowFilter, fleet_totals, sorted_rows
     from vlmconsole.model.fleet_queries import FleetQuery
     from vlmconsole.settings import flags_from, load_settings
@@ -121,6 +122,7 @@ async def _print_json(args: argparse.Namespace, prometheus: str, query: object) 
     source = FleetSource(PrometheusApi(Endpoint(prometheus), timeout_s=settings.timeout_s), query)
     row_filter = RowFilter(args.filter)
     code = EXIT_OK
+    cancel_on_terminate()
     try:
         for done in range(args.count or 1):
             started = time.monotonic()
@@ -141,6 +143,8 @@ async def _print_json(args: argparse.Namespace, prometheus: str, query: object) 
                 print(json.dumps(line), flush=True)
             if done + 1 < (args.count or 1):
                 await asyncio.sleep(max(0.0, args.refresh - (time.monotonic() - started)))
+    except asyncio.CancelledError:  # SIGTERM: the last line is whole
+        code = EXIT_OK
     finally:
         await source.aclose()
     return code

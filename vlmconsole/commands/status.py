@@ -84,6 +84,7 @@ async def _status(args: argparse.Namespace, endpoint: object, settings: object) 
     from rich.console import Console
     from rich.live import Live
 
+    from vlmconsole.commands.terminate import cancel_on_terminate
     from vlmconsole.model.launch_config import LaunchConfig
     from vlmconsole.model.rates import MetricsHistory, Scope
     from vlmconsole.model.server_stats import cache_config_labels, derive_stats, scopes
@@ -169,14 +170,18 @@ async def _status(args: argparse.Namespace, endpoint: object, settings: object) 
         frame = _Frame(EXIT_HEALTHY, None)
         done = 0
         next_at = time.monotonic()
-        while args.count is None or done < args.count:
-            frame = await tick()
-            report(frame)
-            done += 1
-            if args.count is not None and done >= args.count:
-                break
-            next_at += args.watch
-            await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+        cancel_on_terminate()
+        try:
+            while args.count is None or done < args.count:
+                frame = await tick()
+                report(frame)
+                done += 1
+                if args.count is not None and done >= args.count:
+                    break
+                next_at += args.watch
+                await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+        except asyncio.CancelledError:  # SIGTERM: the last line is whole
+            return EXIT_HEALTHY
         return frame.code
     finally:
         if live is not None:

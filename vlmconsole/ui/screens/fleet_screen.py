@@ -89,7 +89,6 @@ class FleetScreen(Screen[None]):
         self.totals = Static(id="fleet-totals")
         self.problem = Static(id="fleet-problem")
         self.filter_input = Input(
-            value=state.filter,
             placeholder="filter: words, or column>N, column=text, column~text  (Enter)",
             id="fleet-filter",
         )
@@ -108,6 +107,7 @@ class FleetScreen(Screen[None]):
 
     def on_mount(self) -> None:
         """Starts reading the fleet."""
+        self.filter_input.value = self.state.filter
         self.filter_input.display = bool(self.state.filter)
         for column in COLUMNS:
             self.table.add_column(self._title(column.key), key=column.key)
