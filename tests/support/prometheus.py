@@ -40,8 +40,11 @@ def prometheus_binary() -> str:
 class RealPrometheus:
     """One Prometheus process scraping the given targets every second."""
 
-    def __init__(self, targets: Sequence[str], job: str = "vllm") -> None:
+    def __init__(
+        self, targets: Sequence[str], job: str = "vllm", interval_s: float = SCRAPE_INTERVAL_S
+    ) -> None:
         self.port = free_port()
+        self.interval_s = interval_s
         self.job = job
         self.targets = list(targets)
         self.folder = Path(tempfile.mkdtemp(prefix="vlmconsole-prometheus-"))
@@ -58,9 +61,9 @@ class RealPrometheus:
         listed = ", ".join(f"'{target}'" for target in self.targets)
         self.config.write_text(
             "global:\n"
-            f"  scrape_interval: {SCRAPE_INTERVAL_S:g}s\n"
-            f"  scrape_timeout: {SCRAPE_INTERVAL_S:g}s\n"
-            f"  evaluation_interval: {SCRAPE_INTERVAL_S:g}s\n"
+            f"  scrape_interval: {self.interval_s:g}s\n"
+            f"  scrape_timeout: {self.interval_s:g}s\n"
+            f"  evaluation_interval: {self.interval_s:g}s\n"
             "scrape_configs:\n"
             f"  - job_name: '{self.job}'\n"
             f"    static_configs:\n"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from vlmconsole.commands.arg_types import port_or_zero, positive_number
+from vlmconsole.commands.arg_types import port_or_zero, positive_int, positive_number
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -34,6 +34,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="serve the demo API and /metrics on 127.0.0.1 without the console, until "
         "Ctrl+C or SIGTERM (a stand-in vLLM)",
+    )
+    parser.add_argument(
+        "--instances",
+        type=positive_int,
+        default=1,
+        metavar="N",
+        help="with --headless: N demo servers in one process, on ports PORT..PORT+N-1 "
+        "(or N free ports), for a stand-in fleet",
     )
     add_console_arguments(parser)
 
@@ -67,13 +75,17 @@ def run(args: argparse.Namespace) -> int:
         kv_cache_metrics=args.kv_cache_metrics,
     )
     if args.headless:
-        return serve_headless(config, args.port)
+        return serve_headless(config, args.port, args.instances)
+    if args.instances != 1:
+        print_error(ValueError("--instances goes with --headless (the console shows one server)"))
+        return 2
     with run_in_thread(config, port=args.port) as server:
         return run_console(parse_endpoint(server.base_url), settings)
 
 
-def serve_headless(config: object, port: int) -> int:
-    """Serves the demo server on 127.0.0.1 until SIGINT or SIGTERM; returns the exit code."""
+def serve_headless(config: object, port: int, instances: int = 1) -> int:
+    """Serves `instances` demo servers on 127.0.0.1 until SIGINT or SIGTERM; returns the
+    exit code."""
     import asyncio
     import signal
     import sys
@@ -84,26 +96,32 @@ def serve_headless(config: object, port: int) -> int:
     assert isinstance(config, SimConfig)
 
     async def serve() -> int:
-        server = SimServer(config)
-        try:
-            await server.start("127.0.0.1", port)
-        except OSError as error:
-            reason = error.strerror or error
-            print(f"vlmconsole: cannot listen on 127.0.0.1:{port}: {reason}", file=sys.stderr)
-            return 2
+        servers = [SimServer(config) for _ in range(instances)]
+        for index, server in enumerate(servers):
+            at = port + index if port else 0
+            try:
+                await server.start("127.0.0.1", at)
+            except OSError as error:
+                reason = error.strerror or error
+                print(f"vlmconsole: cannot listen on 127.0.0.1:{at}: {reason}", file=sys.stderr)
+                for started in servers[:index]:
+                    await started.stop()
+                return 2
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
+        where = ", ".join(server.base_url for server in servers)
         print(
-            f"demo vLLM {config.version} serving {config.model} on {server.base_url} "
+            f"demo vLLM {config.version} serving {config.model} on {where} "
             "(the API and /metrics); Ctrl+C or SIGTERM stops it",
             flush=True,
         )
         try:
             await stop.wait()
         finally:
-            await server.stop()
+            for server in servers:
+                await server.stop()
         print("demo server stopped", flush=True)
         return 0
 
