@@ -52,7 +52,7 @@ def test_serve_shows_the_console_in_a_browser(vllm_server: RealVllmServer) -> No
     assert serve.returncode == 0, err
 
 
-async def open_in_browser(url: str, version: str) -> tuple[str, object]:
+async def open_in_browser(url: str, version: str) -> tuple[str, Path]:
     browser = BrowserPage()
     try:
         await browser.start()
