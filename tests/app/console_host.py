@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from textual.pilot import Pilot
 
@@ -58,7 +59,7 @@ def console_for(
     return VlmConsoleApp(config, sources, clock)
 
 
-async def until(pilot: Pilot[None], check: Callable[[], bool], timeout_s: float = 15) -> None:
+async def until(pilot: Pilot[Any], check: Callable[[], bool], timeout_s: float = 15) -> None:
     """Waits (bounded) until `check()` holds, letting the app run."""
     deadline = asyncio.get_running_loop().time() + timeout_s
     while not check():
