@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
+from typing import Any
 
 from textual.widgets import DataTable
 
@@ -131,3 +133,37 @@ async def test_an_empty_fleet_says_what_to_check() -> None:
         await until(pilot, lambda: app.fleet_screen.reading is not None)
         await pilot.pause()
         assert "scrapes no vLLM server" in screen_text(app)
+
+
+def test_the_fleet_screen_as_a_person_sees_it(snap_compare: Any) -> None:
+    """Three instances (one down, one with findings), sorted by KV usage, largest first."""
+    from vlmconsole.model.findings import Finding
+
+    busy = row("10.0.0.7:8000", 0.96, 12)
+    busy = dataclasses.replace(
+        busy,
+        waiting=5,
+        preemptions_per_s=0.4,
+        generation_tokens_per_s=812.0,
+        prompt_tokens_per_s=9_410.0,
+        prefix_cache_hit_rate=0.71,
+        mm_cache_hit_rate=0.33,
+        ttft_p50_s=0.42,
+        ttft_p90_s=1.9,
+        itl_p90_s=0.061,
+        version="0.32.0",
+        findings=(
+            Finding("preemptions", "bad", "the server is preempting requests", "", ""),
+            Finding("kv-high", "warn", "the KV cache is 96% full", "", ""),
+        ),
+    )
+    quiet = dataclasses.replace(row("10.0.0.8:8000", 0.02, 0), version="0.33.0")
+    fleet = reading(busy, quiet, row("10.0.0.9:8000", None, health="down"))
+    state = FleetScreenState(sort="kv_cache_usage", descending=True)
+
+    async def read(pilot: Any) -> None:
+        await until(pilot, lambda: pilot.app.fleet_screen.reading is not None)
+        await pilot.pause()
+
+    app = FleetApp(ScriptedFeed(fleet), "http://127.0.0.1:9090", "1m", 3600, state, clock=Clock())
+    assert snap_compare(app, terminal_size=(200, 16), run_before=read)

@@ -86,10 +86,14 @@ def status_json(port: int, server: RealVllmServer | None) -> dict[str, Any]:
     return data
 
 
-def spread(prometheus: RealPrometheus, expr: str) -> float:
-    """Returns how much `expr` moved over the last three scrapes (what one scrape's
-    difference can be between two readers of the same gauge)."""
-    found = prometheus.query(f"max_over_time(({expr})[3s:]) - min_over_time(({expr})[3s:])")
+def spread(prometheus: RealPrometheus, expr: str, seconds: float) -> float:
+    """Returns how much `expr` moved over the last `seconds` and one scrape more: the
+    difference two readers of the same gauge can see, one through Prometheus' last
+    scrape, the other from the server a moment later."""
+    span = f"{int(seconds + 2 * SCRAPE_INTERVAL_S + 1)}s"
+    found = prometheus.query(
+        f"max_over_time(({expr})[{span}:200ms]) - min_over_time(({expr})[{span}:200ms])"
+    )
     return float(found[0]["value"][1]) if found else 0.0  # type: ignore[index]
 
 
@@ -97,6 +101,7 @@ def test_fleet_lists_each_instance_with_what_status_reports_for_it(
     fleet: tuple[RealPrometheus, list[DemoServer]], vllm_server: RealVllmServer
 ) -> None:
     prometheus, demos = fleet
+    started = time.monotonic()
     data = fleet_json(prometheus)
     rows = {row["instance"]: row for row in data["instances"]}
     servers: dict[str, tuple[int, RealVllmServer | None]] = {
@@ -119,7 +124,8 @@ def test_fleet_lists_each_instance_with_what_status_reports_for_it(
             ("running", "vllm:num_requests_running"),
             ("waiting", "vllm:num_requests_waiting"),
         ]:
-            allowed = spread(prometheus, f"sum({metric}{where})") + 1e-9
+            since = time.monotonic() - started
+            allowed = spread(prometheus, f"sum({metric}{where})", since) + 1e-9
             assert abs(row[column] - scope[column]) <= allowed, (instance, column, row, scope)
         assert row["prefix_cache_hit_rate"] is None or 0 <= row["prefix_cache_hit_rate"] <= 1
     loaded = [rows[demo.instance] for demo in demos]
@@ -333,3 +339,48 @@ def test_attach_through_prometheus_shows_the_instance(
     wrong = vlmconsole("attach", "--prometheus", prometheus.url, "--instance", "nowhere:1")
     assert wrong.returncode == 2 and "scrapes no instance 'nowhere:1'" in wrong.stderr
     assert httpx.get(f"{prometheus.url}/-/ready", timeout=5).status_code == 200
+
+
+def test_an_instance_prometheus_stops_scraping_is_listed_as_gone() -> None:
+    demo = DemoServer()
+    prometheus = RealPrometheus([demo.instance])
+    try:
+        prometheus.start()
+        prometheus.wait_for("vllm:num_requests_running", 1)
+        watch = subprocess.Popen(
+            [
+                *program(),
+                "fleet",
+                "--prometheus",
+                prometheus.url,
+                "--json",
+                "--count",
+                "60",
+                "--refresh",
+                "0.5",
+                "--window",
+                WINDOW,
+            ],
+            cwd=workdir(),
+            env=user_env(),
+            stdout=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            text=True,
+        )
+        assert watch.stdout is not None
+        first = json.loads(watch.stdout.readline())
+        assert [r["health"] for r in first["instances"]] == ["up"]
+        prometheus.set_targets([])  # the scrape config no longer names it
+        health = []
+        for line in watch.stdout:
+            (row,) = json.loads(line)["instances"]
+            health.append(row["health"])
+            if row["health"] == "gone":
+                break
+        watch.terminate()
+        watch.wait(timeout=20)
+    finally:
+        prometheus.stop()
+        demo.stop()
+    assert health[-1] == "gone", health
+    assert row["health_detail"] == "Prometheus no longer scrapes it"

@@ -8,9 +8,12 @@ logs only warnings.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from pathlib import Path
 
+import psutil
 from aiohttp import web
 from textual_serve.server import Server
 
@@ -48,6 +51,29 @@ class ServedConsole(Server):
         web.run_app(
             self._make_app(), host=self.host, port=self.port, handle_signals=True, print=None
         )
+
+    async def on_shutdown(self, app: web.Application) -> None:
+        """Ends each tab's console before the loop closes (SIGTERM or Ctrl+C): left
+        running, their pipes were closed after the loop and printed a traceback."""
+        consoles = psutil.Process().children()
+        for console in consoles:
+            with contextlib.suppress(psutil.Error):
+                console.terminate()
+        _gone, alive = await asyncio.to_thread(psutil.wait_procs, consoles, timeout=5)
+        for console in alive:
+            with contextlib.suppress(psutil.Error):
+                console.kill()
+        for _ in range(50):  # until each tab's service has seen its console end
+            if not any(not task.done() for task in self._services()):
+                break
+            await asyncio.sleep(0.05)
+
+    def _services(self) -> list[asyncio.Task[object]]:
+        return [
+            task
+            for task in asyncio.all_tasks()
+            if task is not asyncio.current_task() and "websocket" in repr(task.get_coro())
+        ]
 
     async def on_startup(self, app: web.Application) -> None:
         """Says what is served where."""

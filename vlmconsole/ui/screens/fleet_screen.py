@@ -52,11 +52,16 @@ class FleetChoice:
     state: FleetScreenState
 
 
+class FleetTable(DataTable[Text]):
+    """The fleet's rows; Enter (shown in the footer) opens the console on one."""
+
+    BINDINGS = [Binding("enter", "select_cursor", "console", show=True)]
+
+
 class FleetScreen(Screen[None]):
     """The fleet's totals, its table, and the keys."""
 
     BINDINGS = [
-        Binding("enter", "attach", "console", show=True),
         Binding("s", "sort(1)", "sort →"),
         Binding("S", "sort(-1)", "sort ←", show=False),
         Binding("r", "reverse", "reverse"),
@@ -92,9 +97,7 @@ class FleetScreen(Screen[None]):
             placeholder="filter: words, or column>N, column=text, column~text  (Enter)",
             id="fleet-filter",
         )
-        self.table: DataTable[Text] = DataTable(
-            id="fleet-table", cursor_type="row", zebra_stripes=True
-        )
+        self.table = FleetTable(id="fleet-table", cursor_type="row", zebra_stripes=True)
 
     def compose(self) -> ComposeResult:
         """Returns the title, the totals, the problem line, the filter, the table, the keys."""
