@@ -119,7 +119,15 @@ def test_the_closed_sets_and_key_variables_are_the_schemas() -> None:
     assert all(name in KEY_HELP for name in KEY_VARIABLES)
 
 
-HEAVY_AT_START = ("pydantic", "numpy", "PIL", "openai", "textual_image.renderable", "docker")
+HEAVY_AT_START = (
+    "pydantic",
+    "numpy",
+    "PIL",
+    "openai",
+    "textual_image.renderable",
+    "docker",
+    "prometheus_client",  # its package brings its HTTP exposition: ~35 ms
+)
 """What the console's start-up must not import: each cost tens of milliseconds before the
 first frame (bench_console.py --only startup); they load when first needed."""
 

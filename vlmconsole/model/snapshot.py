@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
-from prometheus_client.parser import text_string_to_metric_families
 
 from vlmconsole.model.vllm_names import METRICS, SAMPLE_ROLES
 
@@ -126,6 +125,11 @@ _Sample = tuple[str, dict[str, str], float]
 
 
 def _parse_block(block: str) -> list[_Sample]:
+    # imported on the first page, not with the console (prometheus-client's package
+    # brings its HTTP exposition along: ~35 ms); the first page is parsed in the
+    # early-scrape thread while the console loads
+    from prometheus_client.parser import text_string_to_metric_families
+
     try:
         return [
             (sample.name, sample.labels, float(sample.value))
