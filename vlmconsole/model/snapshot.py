@@ -12,7 +12,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
-
 from vlmconsole.model.vllm_names import METRICS, SAMPLE_ROLES
 
 LabelSet = tuple[tuple[str, str], ...]

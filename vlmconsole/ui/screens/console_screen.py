@@ -16,7 +16,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.events import Resize
-from textual.lazy import Lazy
 from textual.screen import Screen
 from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
@@ -103,7 +102,7 @@ class ConsoleScreen(Screen[None]):
             # (textual.lazy.Lazy here drew the first frame 0.11 s sooner, empty, but the
             # first metrics 0.15 s later: bench_console.py --only startup)
             yield self.panel
-            yield Lazy(self.chat)  # mounted just after the first frame
+            yield self.chat
         yield Footer(compact=True)  # compact: each key is styled once, not twice
 
     def on_mount(self) -> None:
