@@ -79,6 +79,35 @@ def fleet_json(prometheus: RealPrometheus, *args: str) -> dict[str, Any]:
     return data
 
 
+def fleet_watch(
+    prometheus: RealPrometheus, count: int, refresh_s: float
+) -> tuple[subprocess.Popen[str], dict[str, Any]]:
+    """Starts `fleet --json --count N --refresh S`; returns it and its first refresh."""
+    watch = subprocess.Popen(
+        [
+            *program(),
+            "fleet",
+            "--prometheus",
+            prometheus.url,
+            "--json",
+            "--count",
+            str(count),
+            "--refresh",
+            str(refresh_s),
+            "--window",
+            WINDOW,
+        ],
+        cwd=workdir(),
+        env=user_env(),
+        stdout=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+    )
+    assert watch.stdout is not None
+    first: dict[str, Any] = json.loads(watch.stdout.readline())
+    return watch, first
+
+
 def status_json(port: int, server: RealVllmServer | None) -> dict[str, Any]:
     done = vlmconsole("status", f":{port}", "--json", "--sample", "0", server=server)
     assert done.returncode == 0, done.stderr
@@ -170,34 +199,13 @@ def test_a_stopped_server_turns_down_within_two_scrapes(
 ) -> None:
     prometheus, demos = fleet
     demo = demos[-1]
-    watch = subprocess.Popen(
-        [
-            *program(),
-            "fleet",
-            "--prometheus",
-            prometheus.url,
-            "--json",
-            "--count",
-            "40",
-            "--refresh",
-            "0.25",
-            "--window",
-            WINDOW,
-        ],
-        cwd=workdir(),
-        env=user_env(),
-        stdout=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-        text=True,
-    )
-    assert watch.stdout is not None
-    first = json.loads(watch.stdout.readline())
+    watch, first = fleet_watch(prometheus, 40, 0.25)
     assert {r["instance"]: r["health"] for r in first["instances"]}[demo.instance] == "up"
     demo.stop()
     stopped_at = time.monotonic()
     down_after: float | None = None
     detail = ""
-    for line in watch.stdout:
+    for line in watch.stdout or ():
         rows = {r["instance"]: r for r in json.loads(line)["instances"]}
         if rows[demo.instance]["health"] == "down":
             down_after = time.monotonic() - stopped_at
@@ -351,32 +359,11 @@ def test_an_instance_prometheus_stops_scraping_is_listed_as_gone() -> None:
     try:
         prometheus.start()
         prometheus.wait_for("vllm:num_requests_running", 1)
-        watch = subprocess.Popen(
-            [
-                *program(),
-                "fleet",
-                "--prometheus",
-                prometheus.url,
-                "--json",
-                "--count",
-                "60",
-                "--refresh",
-                "0.5",
-                "--window",
-                WINDOW,
-            ],
-            cwd=workdir(),
-            env=user_env(),
-            stdout=subprocess.PIPE,
-            stdin=subprocess.DEVNULL,
-            text=True,
-        )
-        assert watch.stdout is not None
-        first = json.loads(watch.stdout.readline())
+        watch, first = fleet_watch(prometheus, 60, 0.5)
         assert [r["health"] for r in first["instances"]] == ["up"]
         prometheus.set_targets([])  # the scrape config no longer names it
         health = []
-        for line in watch.stdout:
+        for line in watch.stdout or ():
             (row,) = json.loads(line)["instances"]
             health.append(row["health"])
             if row["health"] == "gone":
