@@ -175,6 +175,10 @@ def test_a_kv_starved_server_that_preempts_gets_the_kv_finding(
     watch = cli_async(small_server, "status", f":{small_server.port}", "--json", "--watch", "1")
     assert watch.stdout is not None
     lines = [watch.stdout.readline()]  # its first observation: the watch is on
+    # read the lines as they come, as a script would: a full pipe would block the watch
+    # in the middle of a line for the minutes the load runs
+    reader = threading.Thread(target=lambda: lines.extend(watch.stdout or ()), daemon=True)
+    reader.start()
     try:
         for thread in load:
             thread.start()
@@ -185,8 +189,9 @@ def test_a_kv_starved_server_that_preempts_gets_the_kv_finding(
         time.sleep(2.5)  # two more observations after the last preemption
     finally:
         watch.terminate()
-        stdout, _ = watch.communicate(timeout=30)
-    stdout = "".join(lines) + stdout
+        watch.wait(timeout=30)
+        reader.join(timeout=30)
+    stdout = "".join(lines)
     lines_read = [json.loads(line) for line in stdout.splitlines() if line.strip()]
     # a scrape may time out while the server is this busy: that tick is an error line
     observations = [o for o in lines_read if "scopes" in o]
