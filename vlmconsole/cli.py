@@ -48,8 +48,12 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Returns the argument parser for every vlmconsole command."""
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """Returns the argument parser for every vlmconsole command.
+
+    With `only`, just that command's arguments are added (each command is still listed and
+    accepted): `main` parses one command, and the others' modules need not load.
+    """
     parser = OneLineParser(
         prog="vlmconsole",
         description=(
@@ -61,14 +65,17 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module_name, help_text) in COMMANDS.items():
         command = sub.add_parser(name, help=help_text, description=help_text)
-        importlib.import_module(module_name).add_arguments(command)
+        if only is None or name == only:
+            importlib.import_module(module_name).add_arguments(command)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Runs the command line; returns the process exit code."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = sys.argv[1:] if argv is None else list(argv)
+    named = next((word for word in words if not word.startswith("-")), None)
+    parser = build_parser(named if named in COMMANDS else None)
+    args = parser.parse_args(words)
     if args.command is None:
         parser.print_help()
         return 0
