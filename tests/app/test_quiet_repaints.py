@@ -6,13 +6,14 @@ import dataclasses
 
 import pytest
 from rich.text import Text
+from textual.geometry import Region
 from textual.widget import Widget
 from textual.widgets import Static
 
 from tests.app.widget_hosts import WidgetHost, screen_text
 from vlmconsole.model.connection import Connection, Link
 from vlmconsole.model.server_info import ModelCard, ServerInfo
-from vlmconsole.ui.widgets.metric_row import MetricRow
+from vlmconsole.ui.widgets.metric_table import MetricTable
 from vlmconsole.ui.widgets.quiet_sparkline import QuietSparkline, drawn_bars
 from vlmconsole.ui.widgets.quiet_update import update_if_changed
 from vlmconsole.ui.widgets.server_header import ServerHeader
@@ -26,11 +27,13 @@ class Refreshes:
     def __init__(self, widget: Widget, monkeypatch: pytest.MonkeyPatch) -> None:
         self.paints = 0
         self.layouts = 0
+        self.regions: list[object] = []
         real = widget.refresh
 
         def counted(*regions: object, layout: bool = False, **kwargs: object) -> Widget:
             self.paints += 1
             self.layouts += int(layout)
+            self.regions.extend(regions)
             return real(*regions, layout=layout, **kwargs)  # type: ignore[arg-type]
 
         monkeypatch.setattr(widget, "refresh", counted)
@@ -115,26 +118,29 @@ async def test_header_repaints_on_the_second_tick_only_when_its_words_change(
         assert counted.paints > before and "retry in 3 s" in screen_text(app)
 
 
-async def test_a_metric_row_repaints_only_when_what_it_draws_changes(
+async def test_a_metric_line_repaints_only_when_what_it_draws_changes(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    app = WidgetHost(lambda: MetricRow("prompt"))
-    async with app.run_test(size=(40, 1)) as pilot:
-        row = app.widget
-        row.value_text, row.series = "12 tok/s", (0.0, 0.0)
+    app = WidgetHost(lambda: MetricTable([("waiting", "waiting"), ("prompt", "prompt")]))
+    async with app.run_test(size=(40, 2)) as pilot:
+        table = app.widget
+        table.set_line("prompt", value_text="12 tok/s", series=(0.0, 0.0))
         await pilot.pause()
-        counted = Refreshes(row, monkeypatch)
+        counted = Refreshes(table, monkeypatch)
         for length in range(3, 30):
-            row.series = (0.0,) * length
-            row.value_text = "12 tok/s"
+            table.set_line("prompt", value_text="12 tok/s", series=(0.0,) * length)
         await pilot.pause()
         assert counted.paints == 0, "an idle series and the same value drew the same line"
-        row.series = (0.0,) * 29 + (5.0,)
+        table.set_line("prompt", series=(0.0,) * 29 + (5.0,))
         await pilot.pause()
         assert counted.paints == 1 and screen_text(app).rstrip().endswith("█"), "the new peak"
-        row.value_text = "13 tok/s"
+        assert counted.regions == [Region(0, 1, 40, 1)], "the prompt's line only"
+        table.set_line("prompt", value_text="13 tok/s")
         await pilot.pause()
         assert counted.paints == 2 and "13 tok/s" in screen_text(app)
-        row.show_sparkline = False
+        table.show_sparklines = False
         await pilot.pause()
         assert counted.paints == 3 and "█" not in screen_text(app), "narrow: no bars"
+        table.show_line("waiting", False)
+        await pilot.pause()
+        assert counted.layouts >= 1 and screen_text(app).startswith("prompt"), "a line hidden"

@@ -14,7 +14,6 @@ from vlmconsole.model.rates import Scope
 from vlmconsole.model.server_stats import KvCapacity, derive_stats
 from vlmconsole.model.stats_timeline import StatsTimeline
 from vlmconsole.ui.widgets.kv_gauge import KvGauge
-from vlmconsole.ui.widgets.metric_row import MetricRow
 from vlmconsole.ui.widgets.server_panel import ServerPanel
 from vlmconsole.views.formatting import NO_DATA, NOT_REPORTED
 
@@ -23,7 +22,7 @@ PANEL_WIDTH = 46
 
 def shown(panel: ServerPanel) -> dict[str, str]:
     """Returns each row's value as the panel shows it, by row key."""
-    return {key: row.shown_text for key, row in panel.rows.items()}
+    return {key: line.shown_text for key, line in panel.metrics.lines.items()}
 
 
 async def test_panel_shows_the_v0_fixture_numbers() -> None:
@@ -33,7 +32,7 @@ async def test_panel_shows_the_v0_fixture_numbers() -> None:
         await pilot.pause()
         values = shown(app.widget)
         assert values["running"] == "3" and values["waiting"] == "0"
-        assert values["swapped"] == "1" and app.widget.rows["swapped"].display
+        assert values["swapped"] == "1" and app.widget.metrics.lines["swapped"].shown
         assert values["preemptions"] == "1 · 0.10/s"
         assert values["prompt"] == "200 tok/s"
         assert values["generation"] == "50.00 tok/s"
@@ -68,7 +67,7 @@ async def test_before_the_first_scrape_every_value_is_a_dash() -> None:
     async with app.run_test(size=(PANEL_WIDTH, 40)) as pilot:
         await pilot.pause()
         assert set(shown(app.widget).values()) == {NO_DATA}
-        assert not app.widget.rows["swapped"].display
+        assert not app.widget.metrics.lines["swapped"].shown
         assert "waiting for the first scrape" in screen_text(app)
 
 
@@ -78,7 +77,8 @@ async def test_v1_has_no_swapped_row_and_reports_the_batch() -> None:
     async with app.run_test(size=(PANEL_WIDTH, 40)) as pilot:
         app.widget.stats = stats
         await pilot.pause()
-        assert not app.widget.rows["swapped"].display
+        assert not app.widget.metrics.lines["swapped"].shown
+        assert "swapped" not in screen_text(app) and "batch" in screen_text(app)
         values = shown(app.widget)
         assert values["batch"] == "300 tok/step"
         assert values["prefix-hit"] == "50.0%"
@@ -100,8 +100,8 @@ async def test_timeline_feeds_the_sparklines() -> None:
     async with app.run_test(size=(PANEL_WIDTH, 40)) as pilot:
         app.widget.timeline = StatsTimeline().add(first).add(second)
         await pilot.pause()
-        assert app.widget.rows["prompt"].series == (0.0, 200.0)
-        assert app.widget.rows["running"].series == (2.0, 3.0)
+        assert app.widget.metrics.lines["prompt"].series == (0.0, 200.0)
+        assert app.widget.metrics.lines["running"].series == (2.0, 3.0)
         assert app.widget.gauge.history == pytest.approx((0.25, 0.75))
 
 
@@ -113,7 +113,8 @@ async def test_panel_scrolls_when_short() -> None:
         await pilot.pause()
         scroll = app.widget.query_one(VerticalScroll)
         assert scroll.max_scroll_y > 0
-        assert all(row.size.height == 1 for row in app.widget.query(MetricRow) if row.display)
+        shown = [line for line in app.widget.metrics.lines.values() if line.shown]
+        assert app.widget.metrics.size.height == len(shown), "a line per shown metric"
         scroll.scroll_end(animate=False)
         await pilot.pause()
         assert "finished" in screen_text(app)
@@ -164,8 +165,8 @@ async def test_an_external_kv_row_shows_once_a_connector_is_queried() -> None:
     async with app.run_test(size=(PANEL_WIDTH, 40)) as pilot:
         app.widget.stats = v0_stats()
         await pilot.pause()
-        row = app.widget.rows["ext-kv-hit"]
-        assert not row.display, "no KV connector: no row"
+        row = app.widget.metrics.lines["ext-kv-hit"]
+        assert not row.shown and "external KV" not in screen_text(app), "no KV connector: no row"
         app.widget.stats = dataclasses.replace(
             v0_stats(),
             external_prefix_cache_queries_total=1000.0,
@@ -174,4 +175,5 @@ async def test_an_external_kv_row_shows_once_a_connector_is_queried() -> None:
             lmcache_hit_rate_lifetime=0.4,
         )
         await pilot.pause()
-        assert row.display and row.value_text == "25.0% hit · since start 50.0% · LMCache 40.0%"
+        assert "external KV" in screen_text(app)
+        assert row.shown and row.value_text == "25.0% hit · since start 50.0% · LMCache 40.0%"

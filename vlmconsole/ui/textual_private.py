@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from rich.color import Color as RichColor
 from textual._styles_cache import StylesCache
 from textual.dom import DOMNode
+from textual.renderables._blend_colors import blend_colors as _blend_colors
 from textual.renderables.sparkline import Sparkline as SparklineRenderable
 from textual.screen import Screen
 
@@ -33,6 +35,17 @@ def sparkline_buckets(data: Sequence[float], width: int) -> list[Sequence[float]
     needs the exact bucketing Textual draws with (`Sparkline._buckets`, private).
     """
     return list(SparklineRenderable._buckets(list(data), num_buckets=width))
+
+
+def blend_colors(low: RichColor, high: RichColor, ratio: float) -> RichColor:
+    """Returns the colour `ratio` of the way from `low` to `high`, as Textual's sparkline
+    colours a bar.
+
+    Why: the server panel draws its sparklines into its own lines (one widget for all its
+    metrics), in the colours Textual's Sparkline gives them; the blend is private
+    (`textual.renderables._blend_colors`).
+    """
+    return _blend_colors(low, high, ratio)
 
 
 def screen_lines(screen: Screen[object]) -> list[str]:

@@ -19,7 +19,7 @@ from textual.widgets import Static
 from vlmconsole.model.server_stats import ServerStats
 from vlmconsole.model.stats_timeline import StatsTimeline
 from vlmconsole.ui.widgets.kv_gauge import KvGauge
-from vlmconsole.ui.widgets.metric_row import MetricRow
+from vlmconsole.ui.widgets.metric_table import MetricTable
 from vlmconsole.ui.widgets.quiet_update import update_if_changed
 from vlmconsole.views import formatting as fmt
 from vlmconsole.views.safe_text import plain
@@ -225,7 +225,7 @@ class ServerPanel(Widget):
         super().__init__(name=name, id=id, classes=classes)
         self._header = Static(header_text(None), classes="panel-header")
         self.gauge = KvGauge(id="kv-gauge")
-        self.rows = {spec.key: MetricRow(spec.label, id=f"row-{spec.key}") for spec in ROWS}
+        self.metrics = MetricTable(((spec.key, spec.label) for spec in ROWS), id="metrics")
         self._finished = Static(finished_text(None), classes="panel-finished")
 
     def compose(self) -> ComposeResult:
@@ -237,15 +237,14 @@ class ServerPanel(Widget):
         with VerticalScroll():
             yield self._header
             yield self.gauge
-            yield from self.rows.values()
+            yield self.metrics
             yield self._finished
 
     def on_resize(self, event: events.Resize) -> None:
         # Below the width the rows were laid out for, values keep their room and sparklines go.
         narrow = event.size.width < SPARKLINES_FROM
         self.set_class(narrow, "-narrow")
-        for row in self.rows.values():
-            row.show_sparkline = not narrow
+        self.metrics.show_sparklines = not narrow
 
     def watch_stats(self, stats: ServerStats | None) -> None:
         update_if_changed(self._header, header_text(stats))
@@ -257,21 +256,26 @@ class ServerPanel(Widget):
             gauge.usage = stats.kv_cache_usage
             gauge.capacity = stats.kv_capacity
             gauge.reported = "kv_cache_usage" not in stats.not_reported
+        metrics = self.metrics
         for spec in ROWS:
-            row = self.rows[spec.key]
             if stats is None:
-                row.value_text, row.reported = fmt.NO_DATA, True
+                metrics.set_line(spec.key, value_text=fmt.NO_DATA, reported=True)
                 continue
-            row.value_text = spec.value(stats)
-            row.reported = spec.missing_key not in stats.not_reported
+            reported = spec.missing_key not in stats.not_reported
+            metrics.set_line(spec.key, value_text=spec.value(stats), reported=reported)
         # Swapped requests exist only on vLLM V0; elsewhere the row would read "—" forever.
-        self.rows["swapped"].display = stats is not None and stats.swapped is not None
+        metrics.show_line("swapped", stats is not None and stats.swapped is not None)
         # A KV connector (LMCache, ...) is rare: its row shows once it has been queried.
-        self.rows["ext-kv-hit"].display = stats is not None and bool(
-            stats.external_prefix_cache_queries_total or stats.lmcache_hit_rate_lifetime is not None
+        metrics.show_line(
+            "ext-kv-hit",
+            stats is not None
+            and bool(
+                stats.external_prefix_cache_queries_total
+                or stats.lmcache_hit_rate_lifetime is not None
+            ),
         )
 
     def watch_timeline(self, timeline: StatsTimeline) -> None:
         self.gauge.history = tuple(timeline.series("kv_cache_usage"))
         for spec in ROWS:
-            self.rows[spec.key].series = tuple(spec.series(timeline))
+            self.metrics.set_line(spec.key, series=spec.series(timeline))
