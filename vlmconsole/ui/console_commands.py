@@ -147,7 +147,7 @@ def console_bindings() -> list[Binding | tuple[str, str] | tuple[str, str, str]]
     first.sort(key=lambda c: FOOTER_FIRST.index(c.action))
     rest = [c for c in CONSOLE_COMMANDS if c.action not in FOOTER_FIRST]
     return [
-        Binding(c.key, c.action, c.title, show=c.show, key_display=c.key_display)
+        Binding(c.key, c.action, c.title, show=c.show, key_display=c.key_display, tooltip=c.help)
         for c in (*first, *rest)
         if c.key is not None and c.key != "ctrl+p"
     ]

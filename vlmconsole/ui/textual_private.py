@@ -11,7 +11,6 @@ from collections.abc import Sequence
 
 from rich.color import Color as RichColor
 from textual._styles_cache import StylesCache
-from textual.dom import DOMNode
 from textual.renderables._blend_colors import blend_colors as _blend_colors
 from textual.renderables.sparkline import Sparkline as SparklineRenderable
 from textual.screen import Screen
@@ -55,24 +54,3 @@ def screen_lines(screen: Screen[object]) -> list[str]:
     Textual exposes the composited strips only through the private `_compositor`.
     """
     return [strip.text for strip in screen._compositor.render_strips()]
-
-
-def prune_closed_watchers(node: DOMNode) -> None:
-    """Drops the watchers of `node`'s reactives whose watching widget is gone.
-
-    Why: each FooterKey watches its Footer's `compact`; a footer recomposes its keys
-    whenever the bindings change (twice a turn: `x` can cancel, then cannot), and the
-    removed keys stay in the footer's watcher list until `compact` itself changes
-    (Textual prunes them only then), each with its styles and rendered lines: ~0.5 MB
-    a turn, measured over 300 turns by bench_console.py's memory stage. The list is
-    private (`__watchers`).
-    """
-    watchers: dict[str, list[tuple[object, object]]] = getattr(node, "__watchers", {})
-    for pairs in watchers.values():
-        pairs[:] = [
-            (reactable, callback) for reactable, callback in pairs if not _closing(reactable)
-        ]
-
-
-def _closing(reactable: object) -> bool:
-    return bool(getattr(reactable, "_closing", False) or getattr(reactable, "_closed", False))

@@ -17,7 +17,6 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.events import Resize
 from textual.screen import Screen
-from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
 from vlmconsole.model.connection import Connection, connection_failed, connection_ok
@@ -45,8 +44,8 @@ from vlmconsole.ui.messages import (
     ScrapeFailed,
     WorkerFailed,
 )
-from vlmconsole.ui.textual_private import prune_closed_watchers
 from vlmconsole.ui.widgets.chat_column import ChatColumn
+from vlmconsole.ui.widgets.key_bar import KeyBar
 from vlmconsole.ui.widgets.server_header import ServerHeader
 from vlmconsole.ui.widgets.server_panel import ServerPanel
 from vlmconsole.views.container_line import container_line
@@ -59,7 +58,7 @@ CONTAINER_CHECK_S = 1.0
 
 
 class ConsoleScreen(Screen[None]):
-    """The header, the server panel, the chat column and the footer."""
+    """The header, the server panel, the chat column and the key bar."""
 
     BINDINGS = console_bindings()  # one table: keys, palette and help (console_commands.py)
     AUTO_FOCUS = ""
@@ -92,7 +91,7 @@ class ConsoleScreen(Screen[None]):
         self.panel = ServerPanel()
 
     def compose(self) -> ComposeResult:
-        """Returns the header, the server panel, the chat column, and the footer."""
+        """Returns the header, the server panel, the chat column, and the key bar."""
         header = self.header
         header.url = self.config.url
         if self.container is not None:
@@ -103,7 +102,7 @@ class ConsoleScreen(Screen[None]):
             # first metrics 0.15 s later: bench_console.py --only startup)
             yield self.panel
             yield self.chat
-        yield Footer(compact=True)  # compact: each key is styled once, not twice
+        yield KeyBar()
 
     def on_mount(self) -> None:
         """Starts scraping, and watching the container (or looking for it)."""
@@ -133,14 +132,8 @@ class ConsoleScreen(Screen[None]):
         }[command.needs]
         return None if met else WHY_NOT[command.needs]
 
-    def refresh_bindings(self) -> None:
-        """Redraws the footer's keys (dimmed or not), first letting go of the last keys."""
-        for footer in self.query(Footer):
-            prune_closed_watchers(footer)
-        super().refresh_bindings()
-
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Dims a command in the footer until it can run (None: shown, but disabled)."""
+        """Dims a command in the key bar until it can run (None: shown, but disabled)."""
         return None if self.unavailable(action) else True
 
     # --- observing -----------------------------------------------------------------------

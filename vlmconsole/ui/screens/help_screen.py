@@ -19,6 +19,8 @@ CLI_COMMANDS: tuple[tuple[str, str], ...] = (
     ("vlmconsole demo", "the console on the built-in demo server"),
     ("vlmconsole status SERVER", "one look at a server (--watch, --json)"),
     ("vlmconsole bench SERVER", "push screenshot turns, headless"),
+    ("vlmconsole fleet --prometheus URL", "every server a Prometheus scrapes, a row each"),
+    ("vlmconsole serve -- attach SERVER", "the console in a browser tab"),
     ("vlmconsole ps", "list vLLM containers and their state"),
 )
 """The commands a person can run from a shell, with one line each."""
