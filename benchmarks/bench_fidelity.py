@@ -41,7 +41,7 @@ from prometheus_client.parser import text_string_to_metric_families
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from vlmconsole.model.run_settings import RunSettings  # noqa: E402
-from vlmconsole.model.session import WindowPolicy  # noqa: E402
+from vlmconsole.model.window_policy import WindowPolicy  # noqa: E402
 from vlmconsole.settings import ApiKey  # noqa: E402
 from vlmconsole.sources.endpoint import parse_endpoint  # noqa: E402
 from vlmconsole.sources.image_transport import make_transport  # noqa: E402

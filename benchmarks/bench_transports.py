@@ -43,15 +43,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from vlmconsole.model.run_settings import RunSettings  # noqa: E402
-from vlmconsole.model.session import (  # noqa: E402
-    ImageRef,
-    Session,
-    UserTurn,
-    WindowPolicy,
-    chat_payload,
-    next_messages,
-)
+from vlmconsole.model.session import ImageRef, Session, UserTurn, chat_payload, next_messages  # noqa: E402
 from vlmconsole.model.turn_record import TurnRecord  # noqa: E402
+from vlmconsole.model.window_policy import WindowPolicy  # noqa: E402
 from vlmconsole.settings import ApiKey  # noqa: E402
 from vlmconsole.sources.endpoint import parse_endpoint  # noqa: E402
 from vlmconsole.sources.image_transport import (  # noqa: E402

@@ -52,7 +52,7 @@ from pathlib import Path
 from typing import Literal, get_args
 
 from vlmconsole.model.outside_text import one_line
-from vlmconsole.model.session import WindowPolicy
+from vlmconsole.model.window_policy import WindowPolicy
 from vlmconsole.settings_checks import (
     ApiKey,
     check_api_key,

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from vlmconsole.model.outside_text import one_line
-from vlmconsole.model.session import WindowPolicy
+from vlmconsole.model.window_policy import WindowPolicy
 
 
 class ApiKey:

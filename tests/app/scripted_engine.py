@@ -14,9 +14,10 @@ from dataclasses import replace
 
 from tests.support.fixtures import REAL_JOURNAL
 from vlmconsole.model.run_settings import RunSettings
-from vlmconsole.model.session import WindowPolicy
 from vlmconsole.model.turn_measurement import TurnLabels, unsent_record
-from vlmconsole.model.turn_record import FAILED, TurnRecord
+from vlmconsole.model.turn_record import TurnRecord
+from vlmconsole.model.turn_status import FAILED
+from vlmconsole.model.window_policy import WindowPolicy
 from vlmconsole.sources.image_transport import ImageTransport
 from vlmconsole.sources.journal import read_journal
 from vlmconsole.sources.screenshots import ImageAsset

@@ -7,7 +7,7 @@ from textual.widgets import Input, Select, Static
 
 from tests.app.hosts import MODELS, HostApp
 from vlmconsole.model.run_settings import RunSettings
-from vlmconsole.model.session import WindowPolicy
+from vlmconsole.model.window_policy import WindowPolicy
 from vlmconsole.ui.screens.settings_screen import SettingsScreen
 
 SIZE = (100, 40)

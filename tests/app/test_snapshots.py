@@ -23,7 +23,7 @@ from textual.widgets import Static
 from tests.app.console_host import scripted_console, until
 from tests.app.scripted_sources import FOLDER, ScriptedClock, ScriptedSources
 from vlmconsole.model.connection import Link
-from vlmconsole.model.turn_record import CANCELLED, OK
+from vlmconsole.model.turn_status import CANCELLED, OK
 from vlmconsole.ui.app import VlmConsoleApp
 from vlmconsole.ui.screens.help_screen import HelpScreen
 from vlmconsole.ui.screens.settings_screen import SettingsScreen

@@ -28,8 +28,8 @@ from tests.support.parity import (
 )
 from tests.support.real_vllm import RealVllmServer
 from vlmconsole.model.run_settings import RunSettings
-from vlmconsole.model.session import WindowPolicy
 from vlmconsole.model.snapshot import MetricsSnapshot
+from vlmconsole.model.window_policy import WindowPolicy
 from vlmconsole.settings import ApiKey
 from vlmconsole.sim.config import SimConfig
 from vlmconsole.sim.sim_server import SimServer, run_in_thread

@@ -11,8 +11,8 @@ import pytest
 
 from tests.support.real_vllm import RealVllmServer
 from vlmconsole.model.run_settings import RunSettings
-from vlmconsole.model.session import WindowPolicy
 from vlmconsole.model.turn_record import TurnRecord
+from vlmconsole.model.window_policy import WindowPolicy
 from vlmconsole.settings import ApiKey
 from vlmconsole.sources.endpoint import parse_endpoint
 from vlmconsole.sources.image_transport import DataUrlTransport, make_transport

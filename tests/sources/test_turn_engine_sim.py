@@ -12,8 +12,8 @@ import pytest
 
 from tests.support.fault_proxy import FaultProxy
 from vlmconsole.model.run_settings import RunSettings
-from vlmconsole.model.session import WindowPolicy
 from vlmconsole.model.turn_record import TurnRecord
+from vlmconsole.model.window_policy import WindowPolicy
 from vlmconsole.settings import ApiKey
 from vlmconsole.sim.config import SimConfig
 from vlmconsole.sim.sim_server import SimServer, run_in_thread

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from vlmconsole.model.run_settings import RunSettings
-from vlmconsole.model.session import WindowPolicy
 from vlmconsole.model.turn_record import TurnRecord
+from vlmconsole.model.window_policy import WindowPolicy
 from vlmconsole.sim.config import SimConfig
 from vlmconsole.sim.sim_server import SimServer, run_in_thread
 from vlmconsole.sources.endpoint import parse_endpoint

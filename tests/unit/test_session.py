@@ -6,16 +6,15 @@ import pytest
 
 from vlmconsole.model.session import (
     ImageRef,
-    PolicyError,
     Session,
     UserTurn,
-    WindowPolicy,
     chat_payload,
     images_sent,
     images_still_sent,
     next_messages,
     without_images,
 )
+from vlmconsole.model.window_policy import PolicyError, WindowPolicy
 
 
 def turn(n: int) -> UserTurn:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from vlmconsole.model.session import WindowPolicy
+from vlmconsole.model.window_policy import WindowPolicy
 from vlmconsole.settings import (
     KEYS,
     ApiKey,

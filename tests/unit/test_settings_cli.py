@@ -15,7 +15,7 @@ from tests.unit.test_settings import env_with, write_file
 from vlmconsole.cli import build_parser
 from vlmconsole.commands.settings_flags import KEY_HELP
 from vlmconsole.model import run_settings
-from vlmconsole.model.session import WindowPolicy
+from vlmconsole.model.window_policy import WindowPolicy
 from vlmconsole.settings import (
     KEY_VARIABLES,
     KEYS,
@@ -127,6 +127,11 @@ HEAVY_AT_START = (
     "textual_image.renderable",
     "docker",
     "prometheus_client",  # its package brings its HTTP exposition: ~35 ms
+    # a turn's record and timing: nine frozen dataclasses, ~1 ms each to define; the
+    # console draws no turn before the first one ends (the UI imports them for types only)
+    "vlmconsole.model.turn_record",
+    "vlmconsole.model.turn_timing",
+    "vlmconsole.model.session",
 )
 """What the console's start-up must not import: each cost tens of milliseconds before the
 first frame (bench_console.py --only startup); they load when first needed."""

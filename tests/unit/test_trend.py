@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from vlmconsole.model.session import WindowPolicy
 from vlmconsole.model.trend import fit, images_in_request, predict_ttft, trend
 from vlmconsole.model.turn_record import TurnRecord
+from vlmconsole.model.window_policy import WindowPolicy
 
 
 def record(turn: int, ttft: float, images: int, prompt: int, new: int, decode: float) -> TurnRecord:

@@ -28,7 +28,8 @@ from vlmconsole.model.turn_measurement import (
     turn_record,
     unsent_record,
 )
-from vlmconsole.model.turn_record import CANCELLED, RECORD_VERSION, ImageInfo, TurnRecord, to_json
+from vlmconsole.model.turn_record import RECORD_VERSION, ImageInfo, TurnRecord, to_json
+from vlmconsole.model.turn_status import CANCELLED
 from vlmconsole.model.turn_timing import ServerTiming, StreamTimes, Usage
 
 REST = "vllm-0.32.0-rest"

@@ -83,7 +83,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Runs `bench`; returns the exit code."""
     from vlmconsole.commands.settings_flags import print_error
-    from vlmconsole.model.session import PolicyError
+    from vlmconsole.model.window_policy import PolicyError
     from vlmconsole.settings import SettingsError, load_settings
     from vlmconsole.sources.bench_runner import DEFAULT_TEXT, BenchPlan, policies_from
     from vlmconsole.sources.endpoint import parse_endpoint
@@ -136,8 +136,8 @@ async def _bench(plan: object, predict_at: int, as_json: bool = False) -> int:
     from vlmconsole.export import export_all
     from vlmconsole.export.summary import compared, group_runs, run_findings, run_labels
     from vlmconsole.export.summary_json import summary_json
-    from vlmconsole.model.session import WindowPolicy
     from vlmconsole.model.turn_record import TurnRecord
+    from vlmconsole.model.window_policy import WindowPolicy
     from vlmconsole.sources.bench_runner import BenchPlan, prepare, run_bench
     from vlmconsole.sources.source_errors import SourceError
     from vlmconsole.views.bench_view import HEADER, run_summary, turn_line

@@ -25,7 +25,7 @@ from vlmconsole.export.summary import (
 )
 from vlmconsole.model.findings import Finding, ServerFacts
 from vlmconsole.model.run_comparison import FASTEST
-from vlmconsole.model.turn_record import TurnRecord, decode_rate_tok_s
+from vlmconsole.model.turn_record import TurnRecord
 
 REPLY_EXCERPT_CHARS = 80
 BREAKDOWN_PARTS = ("client + transport", "server preprocessing", "queue", "prefill")
@@ -195,7 +195,7 @@ def _turn_row(record: TurnRecord, label: str) -> str:
         _td(fmt(record.itl_p50_s)),
         _td(fmt(record.itl_p90_s)),
         _td(fmt(record.itl_max_s)),
-        _td(fmt(decode_rate_tok_s(record), 1)),
+        _td(fmt(record.decode_rate_tok_s, 1)),
         _td(fmt(record.e2e_s)),
         *(_td(fmt(parts.get(name))) for name in BREAKDOWN_PARTS),
         *(_td(fmt(None if record.http is None else getattr(record.http, f))) for f in HTTP_FIELDS),

@@ -12,7 +12,7 @@ from statistics import fmean
 
 from vlmconsole.model.findings import Finding, ServerFacts, findings
 from vlmconsole.model.run_comparison import ComparedRun, ComparisonRow, compare_runs
-from vlmconsole.model.turn_record import TurnRecord, decode_rate_tok_s
+from vlmconsole.model.turn_record import TurnRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,7 +87,7 @@ def summarize(run: Run) -> RunSummary:
         mean_ttft_s=_mean(ttfts),
         last_ttft_s=ttfts[-1] if ttfts else None,
         mean_cached_fraction=_mean([record.cached_fraction for record in done]),
-        mean_decode_tok_s=_mean([decode_rate_tok_s(record) for record in done]),
+        mean_decode_tok_s=_mean([record.decode_rate_tok_s for record in done]),
         image_tokens_per_image=image_tokens_per_image(done),
     )
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from vlmconsole.model.turn_record import TurnRecord, decode_rate_tok_s
+if TYPE_CHECKING:
+    from vlmconsole.model.turn_record import TurnRecord
 
 Points = list[tuple[float, float]]
 """(x, y) pairs: context tokens, then seconds or tokens per second."""
@@ -46,7 +48,7 @@ def chart_points(records: Sequence[TurnRecord]) -> ChartPoints:
             client.append((x, record.ttft_s))
         if record.server is not None:
             server.append((x, record.server.ttft_s))
-        rate = decode_rate_tok_s(record)
+        rate = record.decode_rate_tok_s
         if rate is not None:
             decode.append((x, rate))
             sources.add("server" if record.server_decode_tok_s is not None else "client")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from vlmconsole.model.session import WindowPolicy
+from vlmconsole.model.window_policy import WindowPolicy
 
 TRANSPORTS = ("base64", "url", "file", "uuid")
 """How images reach the server (see sources/image_transport.py)."""

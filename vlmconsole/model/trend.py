@@ -15,9 +15,11 @@ from __future__ import annotations
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from vlmconsole.model.session import WindowPolicy
-from vlmconsole.model.turn_record import TurnRecord
+if TYPE_CHECKING:
+    from vlmconsole.model.turn_record import TurnRecord
+    from vlmconsole.model.window_policy import WindowPolicy
 
 MIN_POINTS = 3
 

@@ -15,7 +15,8 @@ from typing import Any
 
 from vlmconsole.model.server_stats import external_kv_tokens
 from vlmconsole.model.snapshot import MetricsSnapshot
-from vlmconsole.model.turn_record import FAILED, OK, ImageInfo, TurnRecord
+from vlmconsole.model.turn_record import ImageInfo, TurnRecord
+from vlmconsole.model.turn_status import FAILED, OK
 from vlmconsole.model.turn_timing import (
     ServerTiming,
     StreamTimes,

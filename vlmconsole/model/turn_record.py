@@ -24,11 +24,6 @@ CONTEXT_FULL_MARKS = ("maximum context length", "maximum model length")
 """How vLLM words a prompt longer than the context (0.32: the first; older: the second)."""
 
 
-OK, FAILED, CANCELLED, ABANDONED = "ok", "failed", "cancelled", "abandoned"
-"""A turn's status: it finished; the server failed it or went away; the user cancelled
-it; the program ended with it in flight."""
-
-
 @dataclass(frozen=True, slots=True)
 class ImageInfo:
     """An image as records name it: where it came from, its hash and size."""
@@ -124,18 +119,18 @@ class TurnRecord:
         return any(mark in error for mark in CONTEXT_FULL_MARKS)
 
     @property
+    def decode_rate_tok_s(self) -> float | None:
+        """Returns the server's decode rate when it reported one, else the client's."""
+        if self.server_decode_tok_s is not None:
+            return self.server_decode_tok_s
+        return self.decode_tok_s
+
+    @property
     def cached_fraction(self) -> float | None:
         """Returns the share of the prompt served from the prefix cache, 0..1."""
         if self.cached_tokens is None or not self.prompt_tokens:
             return None
         return self.cached_tokens / self.prompt_tokens
-
-
-def decode_rate_tok_s(record: TurnRecord) -> float | None:
-    """Returns the server's decode rate when it reported one, else the client's."""
-    if record.server_decode_tok_s is not None:
-        return record.server_decode_tok_s
-    return record.decode_tok_s
 
 
 def _finite(value: Any) -> Any:

@@ -18,8 +18,8 @@ from vlmconsole.model.rates import Scope
 from vlmconsole.model.run_settings import RunSettings
 from vlmconsole.model.server_info import ServerInfo
 from vlmconsole.model.server_stats import kv_capacity
-from vlmconsole.model.session import WindowPolicy
 from vlmconsole.model.turn_record import TurnRecord
+from vlmconsole.model.window_policy import WindowPolicy
 from vlmconsole.settings import ApiKey
 from vlmconsole.sources.endpoint import Endpoint
 from vlmconsole.sources.image_transport import make_transport

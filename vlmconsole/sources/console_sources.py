@@ -12,18 +12,19 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from vlmconsole.model.container import ContainerInfo, ContainerStatus
-from vlmconsole.model.observation import Observation
-from vlmconsole.model.run_settings import RunSettings
-from vlmconsole.model.session import WindowPolicy
-from vlmconsole.model.turn_record import FAILED, TurnRecord
+from vlmconsole.model.turn_status import FAILED
 from vlmconsole.sources.source_errors import MetricsUnusable, ServerUnreachable, SourceError
 
 if TYPE_CHECKING:
     from PIL.Image import Image as PILImage
 
+    from vlmconsole.model.container import ContainerInfo, ContainerStatus
     from vlmconsole.model.fleet import FleetReading
     from vlmconsole.model.launch_config import LaunchConfig
+    from vlmconsole.model.observation import Observation
+    from vlmconsole.model.run_settings import RunSettings
+    from vlmconsole.model.turn_record import TurnRecord
+    from vlmconsole.model.window_policy import WindowPolicy
     from vlmconsole.sources.image_transport import ImageTransport
     from vlmconsole.sources.screenshots import ImageAsset
 

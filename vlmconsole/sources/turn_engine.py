@@ -24,7 +24,6 @@ from vlmconsole.model.session import (
     Message,
     Session,
     UserTurn,
-    WindowPolicy,
     chat_payload,
     images_still_sent,
     next_messages,
@@ -40,7 +39,9 @@ from vlmconsole.model.turn_measurement import (
     turn_record,
     unsent_record,
 )
-from vlmconsole.model.turn_record import ABANDONED, FAILED, TurnRecord
+from vlmconsole.model.turn_record import TurnRecord
+from vlmconsole.model.turn_status import ABANDONED, FAILED
+from vlmconsole.model.window_policy import WindowPolicy
 from vlmconsole.settings import ApiKey
 from vlmconsole.sources.chat import ChatSource
 from vlmconsole.sources.endpoint import Endpoint

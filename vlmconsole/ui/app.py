@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
 from textual import on
 from textual.actions import ActionParseResult
@@ -15,13 +16,15 @@ from textual.app import App
 from textual.dom import DOMNode
 from textual.screen import Screen
 
-from vlmconsole.sources.console_sources import ConsoleSources
 from vlmconsole.sources.heap import release_free_heap
-from vlmconsole.ui.console_config import ConsoleConfig
 from vlmconsole.ui.messages import ReceiptShown, WorkerFailed
 from vlmconsole.ui.palette import ConsoleCommands
 from vlmconsole.ui.screens.console_screen import ConsoleScreen
 from vlmconsole.ui.themes import THEME_VARIABLE_DEFAULTS, install_themes
+
+if TYPE_CHECKING:
+    from vlmconsole.sources.console_sources import ConsoleSources
+    from vlmconsole.ui.console_config import ConsoleConfig
 
 
 class VlmConsoleApp(App[None]):

@@ -5,9 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from vlmconsole.model.container import ContainerInfo
-from vlmconsole.model.session import WindowPolicy
+from vlmconsole.model.window_policy import WindowPolicy
+
+if TYPE_CHECKING:
+    from vlmconsole.model.container import ContainerInfo
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from textual.app import App
 from textual.screen import Screen
 
-from vlmconsole.sources.console_sources import FleetFeed
 from vlmconsole.ui.screens.fleet_screen import FleetChoice, FleetScreen, FleetScreenState
 from vlmconsole.ui.themes import THEME_VARIABLE_DEFAULTS, install_themes
+
+if TYPE_CHECKING:
+    from vlmconsole.sources.console_sources import FleetFeed
 
 __all__ = ["FleetApp", "FleetChoice", "FleetScreenState"]
 

@@ -8,14 +8,13 @@ from typing import TYPE_CHECKING
 from textual.message import Message
 from textual.worker import Worker
 
-from vlmconsole.model.container import ContainerInfo, ContainerStatus
-from vlmconsole.model.observation import Observation
-from vlmconsole.model.server_info import ServerInfo
-from vlmconsole.model.turn_record import TurnRecord
-
 if TYPE_CHECKING:
     from PIL.Image import Image as PILImage
 
+    from vlmconsole.model.container import ContainerInfo, ContainerStatus
+    from vlmconsole.model.observation import Observation
+    from vlmconsole.model.server_info import ServerInfo
+    from vlmconsole.model.turn_record import TurnRecord
     from vlmconsole.sources.console_sources import ChatEngine
 
 

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 
-from vlmconsole.model.session import WindowPolicy
 from vlmconsole.model.trend import predict_ttft, trend
-from vlmconsole.model.turn_record import TurnRecord
 from vlmconsole.views import formatting as fmt
 from vlmconsole.views.safe_text import plain
+
+if TYPE_CHECKING:
+    from vlmconsole.model.turn_record import TurnRecord
+    from vlmconsole.model.window_policy import WindowPolicy
 
 WEAK_FIT_R2 = 0.5
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from vlmconsole.model.container import ContainerInfo
 from vlmconsole.views import formatting as fmt
+
+if TYPE_CHECKING:
+    from vlmconsole.model.container import ContainerInfo
 
 
 def container_line(info: ContainerInfo, note: str | None, now: datetime) -> str:

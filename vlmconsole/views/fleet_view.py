@@ -9,13 +9,15 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 
-from vlmconsole.model.fleet import FleetReading, FleetRow, FleetTotals
 from vlmconsole.model.outside_text import json_ready
 from vlmconsole.views.safe_text import plain
+
+if TYPE_CHECKING:
+    from vlmconsole.model.fleet import FleetReading, FleetRow, FleetTotals
 
 NONE = "–"
 

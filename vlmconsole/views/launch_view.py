@@ -3,13 +3,17 @@ the command line (secrets redacted) and where it came from."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich import box
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from vlmconsole.model.launch_config import LaunchConfig
 from vlmconsole.views.safe_text import plain
+
+if TYPE_CHECKING:
+    from vlmconsole.model.launch_config import LaunchConfig
 
 LABEL_WIDTH = 22
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 
-from vlmconsole.model.turn_record import TurnRecord
-from vlmconsole.model.turn_timing import HttpPhases
 from vlmconsole.views import formatting as fmt
 from vlmconsole.views.safe_text import plain
+
+if TYPE_CHECKING:
+    from vlmconsole.model.turn_record import TurnRecord
+    from vlmconsole.model.turn_timing import HttpPhases
 
 BAR_WIDTH = 24
 

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from vlmconsole.model.launch_config import LaunchConfig
 from vlmconsole.model.outside_text import json_ready
 from vlmconsole.model.server_findings import server_findings
-from vlmconsole.model.server_info import ServerInfo
-from vlmconsole.model.server_stats import ServerStats
 from vlmconsole.views.launch_view import launch_dict
+
+if TYPE_CHECKING:
+    from vlmconsole.model.launch_config import LaunchConfig
+    from vlmconsole.model.server_info import ServerInfo
+    from vlmconsole.model.server_stats import ServerStats
 
 
 def stats_dict(stats: ServerStats, launch: LaunchConfig | None = None) -> dict[str, Any]:

@@ -6,16 +6,20 @@ redraws it every second, and table layout would cost more than the scrape.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 
-from vlmconsole.model.launch_config import LaunchConfig
 from vlmconsole.model.server_findings import server_findings
-from vlmconsole.model.server_info import ServerInfo
 from vlmconsole.model.server_stats import LATENCY_KEYS, ServerStats
 from vlmconsole.views import formatting as fmt
 from vlmconsole.views.findings_view import findings_text
 from vlmconsole.views.launch_view import launch_text
 from vlmconsole.views.safe_text import plain
+
+if TYPE_CHECKING:
+    from vlmconsole.model.launch_config import LaunchConfig
+    from vlmconsole.model.server_info import ServerInfo
 
 LATENCY_LABELS = {
     "ttft": "time to first token",

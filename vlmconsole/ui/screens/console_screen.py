@@ -22,11 +22,9 @@ from textual.worker import Worker, WorkerState
 from vlmconsole.model.connection import Connection, connection_failed, connection_ok
 from vlmconsole.model.container import ContainerInfo, ContainerStatus
 from vlmconsole.model.rates import MetricsHistory
-from vlmconsole.model.run_settings import RunSettings
-from vlmconsole.model.server_info import ServerInfo
 from vlmconsole.model.server_stats import derive_stats
-from vlmconsole.model.session import PolicyError, WindowPolicy
 from vlmconsole.model.stats_timeline import StatsTimeline
+from vlmconsole.model.window_policy import PolicyError, WindowPolicy
 from vlmconsole.sources.console_sources import (
     ConsoleSources,
     ContainerWatch,
@@ -35,7 +33,6 @@ from vlmconsole.sources.console_sources import (
     SourceError,
 )
 from vlmconsole.ui.console_commands import WHY_NOT, command_for, console_bindings
-from vlmconsole.ui.console_config import ConsoleConfig
 from vlmconsole.ui.messages import (
     ContainerFound,
     ContainerSeen,
@@ -53,6 +50,9 @@ from vlmconsole.views.container_line import container_line
 if TYPE_CHECKING:  # the findings and launch settings load on first use, not at start-up
     from vlmconsole.model.findings import Finding, ServerFacts
     from vlmconsole.model.launch_config import LaunchConfig
+    from vlmconsole.model.run_settings import RunSettings
+    from vlmconsole.model.server_info import ServerInfo
+    from vlmconsole.ui.console_config import ConsoleConfig
 
 CONTAINER_CHECK_S = 1.0
 

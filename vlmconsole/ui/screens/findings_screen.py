@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -10,8 +11,10 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from vlmconsole.model.findings import Finding
 from vlmconsole.views.findings_view import findings_text
+
+if TYPE_CHECKING:
+    from vlmconsole.model.findings import Finding
 
 
 class FindingsScreen(ModalScreen[None]):

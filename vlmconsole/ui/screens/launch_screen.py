@@ -3,14 +3,18 @@ read, and the command line (secrets redacted)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from vlmconsole.model.launch_config import LaunchConfig
 from vlmconsole.views.launch_view import launch_table
+
+if TYPE_CHECKING:
+    from vlmconsole.model.launch_config import LaunchConfig
 
 
 class LaunchScreen(ModalScreen[None]):

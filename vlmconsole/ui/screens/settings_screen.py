@@ -13,7 +13,7 @@ from textual.validation import Integer, ValidationResult, Validator
 from textual.widgets import Button, Input, Label, Select, Static
 
 from vlmconsole.model.run_settings import TRANSPORTS, RunSettings
-from vlmconsole.model.session import PolicyError, WindowPolicy
+from vlmconsole.model.window_policy import PolicyError, WindowPolicy
 
 MAX_TOKENS_LIMIT = 32768
 

@@ -20,16 +20,13 @@ from textual.containers import Vertical
 from textual.worker import Worker, WorkerState
 
 from vlmconsole.model.run_settings import RunSettings
-from vlmconsole.model.server_info import ServerInfo
-from vlmconsole.model.session import WindowPolicy
-from vlmconsole.model.turn_record import ABANDONED, CANCELLED, TurnRecord
+from vlmconsole.model.turn_status import ABANDONED, CANCELLED
 from vlmconsole.sources.console_sources import (
     ChatEngine,
     ConsoleSources,
     ScreenshotFolder,
     SourceError,
 )
-from vlmconsole.ui.console_config import ConsoleConfig
 from vlmconsole.ui.messages import (
     EngineReady,
     ReceiptShown,
@@ -47,7 +44,11 @@ from vlmconsole.ui.widgets.turn_view import TurnView, preview_pixels
 
 if TYPE_CHECKING:
     from vlmconsole.model.findings import ServerFacts
+    from vlmconsole.model.server_info import ServerInfo
+    from vlmconsole.model.turn_record import TurnRecord
+    from vlmconsole.model.window_policy import WindowPolicy
     from vlmconsole.sources.console_sources import ImageAsset
+    from vlmconsole.ui.console_config import ConsoleConfig
 
 REPLY_FLUSH_S = 0.1
 """How often streamed words reach the chat."""

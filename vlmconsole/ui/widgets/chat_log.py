@@ -9,12 +9,12 @@ from textual.containers import VerticalScroll
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from vlmconsole.model.turn_record import TurnRecord
 from vlmconsole.ui.textual_private import release_styles_caches
 from vlmconsole.ui.widgets.turn_view import TurnView
 
 if TYPE_CHECKING:
     from vlmconsole.model.findings import Finding
+    from vlmconsole.model.turn_record import TurnRecord
 
 SHOWN_TURNS = 40
 """Turns kept on screen; older ones stay in the journal and the exports."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.cells import cell_len
 from rich.text import Text
 from textual import events
@@ -11,10 +13,12 @@ from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Static
 
-from vlmconsole.model.server_stats import KvCapacity
 from vlmconsole.ui.widgets.quiet_sparkline import QuietSparkline
 from vlmconsole.ui.widgets.quiet_update import update_if_changed
 from vlmconsole.views import formatting as fmt
+
+if TYPE_CHECKING:
+    from vlmconsole.model.server_stats import KvCapacity
 
 WARN_AT = 0.70
 """Usage from which the gauge reads as a warning."""

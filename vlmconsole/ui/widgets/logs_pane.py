@@ -17,7 +17,6 @@ from textual.timer import Timer
 from textual.widgets import Input, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from vlmconsole.model.container import ContainerInfo
 from vlmconsole.sources.console_sources import ContainerWatch, LogStream, SourceError
 from vlmconsole.ui.messages import WorkerFailed
 from vlmconsole.views.log_lines import is_polling, log_kind, matches
@@ -25,6 +24,8 @@ from vlmconsole.views.safe_text import plain
 
 if TYPE_CHECKING:
     from textual.widgets import RichLog
+
+    from vlmconsole.model.container import ContainerInfo
 
 KEEP_LINES = 5000
 LOG_TAIL = 200

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
 from vlmconsole.model.connection import Connection, Link
-from vlmconsole.model.server_info import ServerInfo
 from vlmconsole.views import formatting as fmt
 from vlmconsole.views.safe_text import plain
+
+if TYPE_CHECKING:
+    from vlmconsole.model.server_info import ServerInfo
 
 
 class ServerHeader(Widget):

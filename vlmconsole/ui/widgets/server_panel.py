@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import events
@@ -16,13 +17,15 @@ from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Static
 
-from vlmconsole.model.server_stats import ServerStats
 from vlmconsole.model.stats_timeline import StatsTimeline
 from vlmconsole.ui.widgets.kv_gauge import KvGauge
 from vlmconsole.ui.widgets.metric_table import MetricTable
 from vlmconsole.ui.widgets.quiet_update import update_if_changed
 from vlmconsole.views import formatting as fmt
 from vlmconsole.views.safe_text import plain
+
+if TYPE_CHECKING:
+    from vlmconsole.model.server_stats import ServerStats
 
 SPARKLINES_FROM = 44
 """Panel width (columns) from which the metric rows show their sparklines."""

@@ -21,11 +21,11 @@ from textual.widgets import Static
 
 from vlmconsole.model.chart_points import ChartPoints, Points, chart_points
 from vlmconsole.model.trend import fit
-from vlmconsole.model.turn_record import TurnRecord
 
 if TYPE_CHECKING:
     from textual_plot import PlotWidget
 
+    from vlmconsole.model.turn_record import TurnRecord
     from vlmconsole.ui.widgets.trend_plots import Line, TrendPlots
 
 PLOTS_MODULE = "vlmconsole.ui.widgets.trend_plots"

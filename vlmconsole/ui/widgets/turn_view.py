@@ -13,7 +13,6 @@ from textual.widget import Widget
 from textual.widgets import Static
 
 from vlmconsole.model.screenshot_formats import PREVIEW_SIZE
-from vlmconsole.model.turn_record import TurnRecord
 from vlmconsole.ui.terminal_probe import preview_widgets
 from vlmconsole.views.receipt import breakdown_text, receipt
 from vlmconsole.views.safe_text import plain, strip_control
@@ -23,6 +22,7 @@ if TYPE_CHECKING:
     from textual.widgets.markdown import MarkdownStream
 
     from vlmconsole.model.findings import Finding
+    from vlmconsole.model.turn_record import TurnRecord
 
 CELL_PREVIEW_PIXELS = (48, 24)
 """Pixels enough for the 24x6-cell preview drawn in half cells (two pixels a cell)."""
