@@ -2,36 +2,76 @@
 
 Importing Textual and the console's widgets takes a few hundred milliseconds; the
 server's identity and first /metrics page take a few round trips. `ScrapeAhead` runs
-that first scrape in a thread, on its own event loop and connections, while the
-console loads; the console's first `observe()` then takes its result (or its error)
-instead of starting from nothing, or, when it is done by the time the console
-screen mounts, the screen takes it from `ready()` and the first frame shows it.
-Later ticks go to the feed as usual.
+that first scrape while the console loads: in a child process on plain http (its ~90 ms
+of parsing on another core, not under the console's interpreter lock:
+sources/first_scrape_child.py), else in a thread on its own event loop and connections.
+The console's first `observe()` then takes its result (or its error) instead of starting
+from nothing, or, when it is done by the time the console screen mounts, the screen
+takes it from `ready()` and the first frame shows it. Later ticks go to the feed as usual.
 """
 
 from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
 
 from vlmconsole.model.observation import Observation
+from vlmconsole.sources.first_scrape_child import MODULE, SCRAPE_FAILED, read_pickle
 from vlmconsole.sources.observer import Observer
+from vlmconsole.sources.source_errors import SourceError
 
 
 class ScrapeAhead:
     """A metrics feed whose first answer was asked for before the app started."""
 
-    def __init__(self, feed: Observer, make_observer: Callable[[], Observer]) -> None:
+    def __init__(
+        self,
+        feed: Observer,
+        make_observer: Callable[[], Observer],
+        child_request: bytes | None = None,
+        child_timeout_s: float = 30.0,
+    ) -> None:
+        """With `child_request` (first_scrape_child.request_bytes), the scrape runs in a
+        child process; else, or when the child cannot run, in a thread."""
         self.feed = feed
         self._first: concurrent.futures.Future[Observation] | None = concurrent.futures.Future()
+        self._child = _start_child() if child_request is not None else None
         self._thread = threading.Thread(
-            target=self._scrape_first, args=(make_observer,), name="first-scrape", daemon=True
+            target=self._read_child if self._child is not None else self._scrape_first,
+            args=(make_observer, child_request or b"", child_timeout_s),
+            name="first-scrape",
+            daemon=True,
         )
         self._thread.start()
 
-    def _scrape_first(self, make_observer: Callable[[], Observer]) -> None:
+    def _read_child(
+        self, make_observer: Callable[[], Observer], request: bytes, timeout_s: float
+    ) -> None:
+        child, first = self._child, self._first
+        assert child is not None and first is not None
+        try:
+            out, _ = child.communicate(request, timeout=timeout_s)
+        except (subprocess.TimeoutExpired, OSError):
+            child.kill()
+            child.wait()
+            first.set_exception(SourceError("the first scrape took too long"))
+            return
+        if child.returncode == SCRAPE_FAILED:
+            first.set_exception(SourceError("the first scrape failed"))
+            return
+        if child.returncode == 0:
+            try:
+                first.set_result(read_pickle(out))
+                return
+            except ValueError:
+                pass
+        self._scrape_first(make_observer)  # the child did not run: scrape here instead
+
+    def _scrape_first(self, make_observer: Callable[[], Observer], *_: object) -> None:
         first = self._first
         assert first is not None
 
@@ -78,5 +118,22 @@ class ScrapeAhead:
         return await self.feed.observe()
 
     async def aclose(self) -> None:
-        """Closes the feed's connections (the early scrape closed its own)."""
+        """Closes the feed's connections (the early scrape closed its own), and ends the
+        child if it is still scraping."""
+        child = self._child
+        if child is not None and child.poll() is None:
+            child.kill()
         await self.feed.aclose()
+
+
+def _start_child() -> subprocess.Popen[bytes] | None:
+    """Starts the first-scrape child (None when no process can be started here)."""
+    try:
+        return subprocess.Popen(
+            [sys.executable, "-m", MODULE],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+    except OSError:
+        return None

@@ -57,10 +57,17 @@ class LiveSources:
         return Observer(self.endpoint, self.api_key, self.timeout_s, http=plain)
 
     def scrape_ahead(self) -> None:
-        """Starts the first scrape now, in a thread, while the console is still loading."""
+        """Starts the first scrape now (in a child process, or a thread for https), while the
+        console is still loading."""
         from vlmconsole.sources.early_scrape import ScrapeAhead
+        from vlmconsole.sources.first_scrape_child import request_bytes
 
-        self.metrics = ScrapeAhead(self._observer(), self._first_observer)
+        request = None
+        if self.endpoint.base_url.startswith("http://"):  # the child reads plain http only
+            request = request_bytes(self.endpoint.base_url, self.api_key, self.timeout_s)
+        self.metrics = ScrapeAhead(
+            self._observer(), self._first_observer, request, child_timeout_s=4 * self.timeout_s + 5
+        )
 
     def chat_engine(self, run: RunSettings) -> TurnEngine:
         """Returns the turn engine for `run`, journaling into the session folder."""
