@@ -144,3 +144,20 @@ async def test_a_metric_line_repaints_only_when_what_it_draws_changes(
         table.show_line("waiting", False)
         await pilot.pause()
         assert counted.layouts >= 1 and screen_text(app).startswith("prompt"), "a line hidden"
+
+
+async def test_a_metric_line_takes_the_new_theme_colours() -> None:
+    app = WidgetHost(lambda: MetricTable([("prompt", "prompt")]))
+    async with app.run_test(size=(40, 1)) as pilot:
+        table = app.widget
+        table.set_line("prompt", value_text="12 tok/s", series=(0.0, 5.0))
+        await pilot.pause()
+
+        def bar_colour() -> object:
+            last = list(table.render_line(0))[-1]  # the newest bar
+            return last.style.color if last.style is not None else None
+
+        before = bar_colour()
+        app.theme = "test-other"  # another primary: the bars' colour
+        await pilot.pause()
+        assert bar_colour() != before, "the line was drawn again in the new theme"
