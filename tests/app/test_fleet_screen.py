@@ -9,7 +9,7 @@ from typing import Any
 from textual.widgets import DataTable
 
 from tests.app.console_host import until
-from vlmconsole.model.fleet import FleetReading, FleetRow
+from vlmconsole.model.fleet_rows import FleetReading, FleetRow
 from vlmconsole.sources.source_errors import SourceError
 from vlmconsole.ui.fleet_app import FleetApp, FleetChoice, FleetScreenState
 

@@ -6,7 +6,14 @@ import math
 
 import pytest
 
-from vlmconsole.model.fleet import (
+from vlmconsole.model.fleet_queries import (
+    COLUMN_LABEL,
+    FleetQuery,
+    FleetQueryError,
+    check_match,
+    check_window,
+)
+from vlmconsole.model.fleet_rows import (
     FilterError,
     FleetRow,
     PromSample,
@@ -15,13 +22,6 @@ from vlmconsole.model.fleet import (
     fleet_rows,
     fleet_totals,
     sorted_rows,
-)
-from vlmconsole.model.fleet_queries import (
-    COLUMN_LABEL,
-    FleetQuery,
-    FleetQueryError,
-    check_match,
-    check_window,
 )
 from vlmconsole.views.fleet_view import cells, fleet_dict, totals_line
 
@@ -185,7 +185,7 @@ def test_cells_are_plain_text_whatever_the_labels_hold() -> None:
 
 
 def test_fleet_json_has_no_nan() -> None:
-    from vlmconsole.model.fleet import FleetReading
+    from vlmconsole.model.fleet_rows import FleetReading
 
     (row,) = fleet_rows(
         [sample("a:1", "seen", 1), sample("a:1", "ttft_p50_s", 0.2)], [target("a:1")]

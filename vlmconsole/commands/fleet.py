@@ -72,13 +72,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Runs `fleet`; returns the exit code."""
     from vlmconsole.commands.settings_flags import print_error
-    from vlmconsole.model.fleet import SORTABLE, FilterError, RowFilter
     from vlmconsole.model.fleet_queries import (
         FleetQuery,
         FleetQueryError,
         check_match,
         check_window,
     )
+    from vlmconsole.model.fleet_rows import SORTABLE, FilterError, RowFilter
     from vlmconsole.model.outside_text import error_line
     from vlmconsole.settings import SettingsError, flags_from, load_settings
     from vlmconsole.sources.prometheus_api import parse_prometheus_url
@@ -109,8 +109,8 @@ async def _print_json(args: argparse.Namespace, prometheus: str, query: object) 
     import time
 
     from vlmconsole.commands.terminate import cancel_on_terminate
-    from vlmconsole.model.fleet import RowFilter, fleet_totals, sorted_rows
     from vlmconsole.model.fleet_queries import FleetQuery
+    from vlmconsole.model.fleet_rows import RowFilter, fleet_totals, sorted_rows
     from vlmconsole.settings import flags_from, load_settings
     from vlmconsole.sources.endpoint import Endpoint
     from vlmconsole.sources.fleet_source import FleetSource

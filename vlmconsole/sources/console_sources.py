@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from PIL.Image import Image as PILImage
 
     from vlmconsole.model.container import ContainerInfo, ContainerStatus
-    from vlmconsole.model.fleet import FleetReading
+    from vlmconsole.model.fleet_rows import FleetReading
     from vlmconsole.model.launch_config import LaunchConfig
     from vlmconsole.model.observation import Observation
     from vlmconsole.model.run_settings import RunSettings

@@ -16,8 +16,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
-from vlmconsole.model.fleet import FleetReading, FleetRow, fleet_rows
 from vlmconsole.model.fleet_queries import FleetQuery
+from vlmconsole.model.fleet_rows import FleetReading, FleetRow, fleet_rows
 from vlmconsole.model.outside_text import one_line
 from vlmconsole.sources.prometheus_api import PrometheusApi
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 
-from vlmconsole.model.fleet import PromSample, Target
+from vlmconsole.model.fleet_rows import PromSample, Target
 from vlmconsole.model.outside_text import one_line
 from vlmconsole.sources.endpoint import Endpoint, parse_endpoint
 from vlmconsole.sources.http import transport_cause

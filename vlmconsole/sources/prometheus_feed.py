@@ -10,7 +10,7 @@ last scrape of the instance failed, the tick fails as a lost connection does.
 
 from __future__ import annotations
 
-from vlmconsole.model.fleet import Target
+from vlmconsole.model.fleet_rows import Target
 from vlmconsole.model.observation import Observation
 from vlmconsole.model.server_info import ModelCard, ServerInfo
 from vlmconsole.model.snapshot import NoVllmMetrics, snapshot_of_samples

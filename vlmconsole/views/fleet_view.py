@@ -17,7 +17,7 @@ from vlmconsole.model.outside_text import json_ready
 from vlmconsole.views.safe_text import plain
 
 if TYPE_CHECKING:
-    from vlmconsole.model.fleet import FleetReading, FleetRow, FleetTotals
+    from vlmconsole.model.fleet_rows import FleetReading, FleetRow, FleetTotals
 
 NONE = "–"
 

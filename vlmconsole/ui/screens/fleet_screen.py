@@ -19,7 +19,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
-from vlmconsole.model.fleet import (
+from vlmconsole.model.fleet_rows import (
     FilterError,
     FleetReading,
     FleetRow,
