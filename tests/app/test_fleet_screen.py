@@ -137,7 +137,7 @@ async def test_an_empty_fleet_says_what_to_check() -> None:
 
 def test_the_fleet_screen_as_a_person_sees_it(snap_compare: Any) -> None:
     """Three instances (one down, one with findings), sorted by KV usage, largest first."""
-    from vlmconsole.model.findings import Finding
+    from vlmconsole.model.finding_types import Finding
 
     busy = row("10.0.0.7:8000", 0.96, 12)
     busy = dataclasses.replace(

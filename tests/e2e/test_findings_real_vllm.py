@@ -20,7 +20,8 @@ import pytest
 
 from tests.support.cli import program, user_env, vlmconsole, workdir
 from tests.support.real_vllm import RealVllmServer, free_port
-from vlmconsole.model.findings import Conversation, findings
+from vlmconsole.model.finding_types import Conversation
+from vlmconsole.model.findings import findings
 from vlmconsole.sources.journal import read_journal
 
 pytestmark = pytest.mark.e2e

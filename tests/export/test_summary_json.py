@@ -7,7 +7,7 @@ import json
 
 from tests.unit.test_findings import turn
 from vlmconsole.export.summary_json import summary_document, summary_json
-from vlmconsole.model.findings import ServerFacts
+from vlmconsole.model.finding_types import ServerFacts
 
 
 def runs() -> list:  # type: ignore[type-arg]

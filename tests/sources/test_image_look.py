@@ -7,7 +7,7 @@ import io
 
 from PIL import Image
 
-from vlmconsole.model.findings import SAME_LOOK_BITS, look_distance
+from vlmconsole.model.cache_rules import SAME_LOOK_BITS, look_distance
 from vlmconsole.packaged import sample_screenshots
 from vlmconsole.sources.screenshots import decode_image
 

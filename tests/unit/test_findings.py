@@ -5,14 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from vlmconsole.model.findings import (
-    BAD,
-    RULES,
-    WARN,
-    Conversation,
-    Finding,
-    findings,
-)
+from vlmconsole.model.finding_types import BAD, WARN, Conversation, Finding
+from vlmconsole.model.findings import RULES, findings
 from vlmconsole.model.server_findings import server_findings
 from vlmconsole.model.turn_record import ImageInfo, TurnRecord
 from vlmconsole.model.turn_timing import TtftBreakdown

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from tests.unit.test_findings import turn
-from vlmconsole.model.findings import Conversation, findings
+from vlmconsole.model.finding_types import Conversation
+from vlmconsole.model.findings import findings
 from vlmconsole.model.run_comparison import FASTEST, ComparedRun, compare_runs
 
 

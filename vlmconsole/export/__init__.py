@@ -14,7 +14,7 @@ from vlmconsole.export.files import ExportError
 from vlmconsole.export.html_report import write_html_report
 from vlmconsole.export.jsonl_export import write_jsonl
 from vlmconsole.export.summary_json import write_summary_json
-from vlmconsole.model.findings import ServerFacts
+from vlmconsole.model.finding_types import ServerFacts
 from vlmconsole.model.turn_record import TurnRecord
 
 __all__ = ["ExportError", "export_all", "write_csv", "write_html_report", "write_jsonl"]

@@ -23,7 +23,7 @@ from vlmconsole.export.summary import (
     run_labels,
     summarize,
 )
-from vlmconsole.model.findings import Finding, ServerFacts
+from vlmconsole.model.finding_types import Finding, ServerFacts
 from vlmconsole.model.run_comparison import FASTEST
 from vlmconsole.model.turn_record import TurnRecord
 

@@ -10,7 +10,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from statistics import fmean
 
-from vlmconsole.model.findings import Finding, ServerFacts, findings
+from vlmconsole.model.finding_types import Finding, ServerFacts
+from vlmconsole.model.findings import findings
 from vlmconsole.model.run_comparison import ComparedRun, ComparisonRow, compare_runs
 from vlmconsole.model.turn_record import TurnRecord
 

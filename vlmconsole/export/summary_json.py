@@ -12,7 +12,7 @@ from typing import Any
 from vlmconsole.export.files import write_text_file
 from vlmconsole.export.safe import safe_meta
 from vlmconsole.export.summary import compared, group_runs, run_findings, run_labels, summarize
-from vlmconsole.model.findings import ServerFacts
+from vlmconsole.model.finding_types import ServerFacts
 from vlmconsole.model.outside_text import json_ready
 from vlmconsole.model.turn_record import TurnRecord
 

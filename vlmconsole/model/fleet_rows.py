@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import Literal
 
-from vlmconsole.model.findings import Finding
+from vlmconsole.model.finding_types import Finding
 from vlmconsole.model.fleet_queries import COLUMN_LABEL
 from vlmconsole.model.server_findings import server_findings
 from vlmconsole.model.server_stats import KvCapacity

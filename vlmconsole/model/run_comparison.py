@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from statistics import fmean
 
-from vlmconsole.model.findings import Finding
+from vlmconsole.model.finding_types import Finding
 from vlmconsole.model.turn_record import TurnRecord
 from vlmconsole.model.turn_timing import quantile
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Protocol
 
-from vlmconsole.model.findings import BAD, INFO, PREFIX_CACHING_OFF, WARN, Finding
+from vlmconsole.model.cache_rules import PREFIX_CACHING_OFF
+from vlmconsole.model.finding_types import BAD, INFO, WARN, Finding
 from vlmconsole.model.launch_config import LaunchConfig
 from vlmconsole.model.server_stats import KvCapacity
 

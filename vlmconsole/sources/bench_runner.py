@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from vlmconsole.model.findings import ServerFacts
+from vlmconsole.model.finding_types import ServerFacts
 from vlmconsole.model.rates import Scope
 from vlmconsole.model.run_settings import RunSettings
 from vlmconsole.model.server_info import ServerInfo

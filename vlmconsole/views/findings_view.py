@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from rich.text import Text
 
-from vlmconsole.model.findings import BAD, WARN, Finding
+from vlmconsole.model.finding_types import BAD, WARN, Finding
 from vlmconsole.views.safe_text import plain
 
 MARKS = {BAD: ("✖", "bold red"), WARN: ("▲", "yellow"), "info": ("●", "cyan")}

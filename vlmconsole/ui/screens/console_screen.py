@@ -48,7 +48,7 @@ from vlmconsole.ui.widgets.server_panel import ServerPanel
 from vlmconsole.views.container_line import container_line
 
 if TYPE_CHECKING:  # the findings and launch settings load on first use, not at start-up
-    from vlmconsole.model.findings import Finding, ServerFacts
+    from vlmconsole.model.finding_types import Finding, ServerFacts
     from vlmconsole.model.launch_config import LaunchConfig
     from vlmconsole.model.run_settings import RunSettings
     from vlmconsole.model.server_info import ServerInfo
@@ -273,7 +273,7 @@ class ConsoleScreen(Screen[None]):
 
     def server_facts(self) -> ServerFacts:
         """Returns what the server says of itself that the findings read."""
-        from vlmconsole.model.findings import ServerFacts
+        from vlmconsole.model.finding_types import ServerFacts
 
         stats, settings = self.panel.stats, self.chat.settings
         return ServerFacts.of(

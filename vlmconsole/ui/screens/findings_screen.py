@@ -14,7 +14,7 @@ from textual.widgets import Static
 from vlmconsole.views.findings_view import findings_text
 
 if TYPE_CHECKING:
-    from vlmconsole.model.findings import Finding
+    from vlmconsole.model.finding_types import Finding
 
 
 class FindingsScreen(ModalScreen[None]):

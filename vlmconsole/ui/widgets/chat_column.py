@@ -43,7 +43,7 @@ from vlmconsole.ui.widgets.trend_chart import TrendChart
 from vlmconsole.ui.widgets.turn_view import TurnView, preview_pixels
 
 if TYPE_CHECKING:
-    from vlmconsole.model.findings import ServerFacts
+    from vlmconsole.model.finding_types import ServerFacts
     from vlmconsole.model.server_info import ServerInfo
     from vlmconsole.model.turn_record import TurnRecord
     from vlmconsole.model.window_policy import WindowPolicy

@@ -13,7 +13,7 @@ from vlmconsole.ui.textual_private import release_styles_caches
 from vlmconsole.ui.widgets.turn_view import TurnView
 
 if TYPE_CHECKING:
-    from vlmconsole.model.findings import Finding
+    from vlmconsole.model.finding_types import Finding
     from vlmconsole.model.turn_record import TurnRecord
 
 SHOWN_TURNS = 40

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from PIL.Image import Image as PILImage
     from textual.widgets.markdown import MarkdownStream
 
-    from vlmconsole.model.findings import Finding
+    from vlmconsole.model.finding_types import Finding
     from vlmconsole.model.turn_record import TurnRecord
 
 CELL_PREVIEW_PIXELS = (48, 24)
