@@ -167,3 +167,34 @@ def test_the_fleet_screen_as_a_person_sees_it(snap_compare: Any) -> None:
 
     app = FleetApp(ScriptedFeed(fleet), "http://127.0.0.1:9090", "1m", 3600, state, clock=Clock())
     assert snap_compare(app, terminal_size=(200, 16), run_before=read)
+
+
+async def test_a_refresh_of_the_same_rows_redraws_only_the_cells_that_changed(
+    monkeypatch: Any,
+) -> None:
+    later = reading(row("b:1", 0.5, 1), row("a:1", 0.1, 4), row("c:1", None, health="down"))
+    feed = ScriptedFeed(FLEET, later, reading(row("d:1", 0.2)))
+    app = FleetApp(feed, "http://127.0.0.1:9090", "1m", 3600, clock=Clock())
+    async with app.run_test(size=(200, 40)) as pilot:
+        screen = app.fleet_screen
+        await until(pilot, lambda: screen.reading is not None)
+        table: DataTable[Any] = screen.table
+        updated: list[tuple[object, object]] = []
+        real = table.update_cell
+
+        def counted(row_key: Any, column_key: Any, value: Any, **kwargs: Any) -> None:
+            updated.append((row_key, column_key))
+            real(row_key, column_key, value, **kwargs)
+
+        monkeypatch.setattr(table, "update_cell", counted)
+        await pilot.press("g")  # the same rows: b's KV usage went from 90% to 50%
+        await until(pilot, lambda: feed.reads == 2 and screen.reading is later)
+        await pilot.pause()
+        assert updated == [("b:1\x00vllm", "kv_cache_usage")], updated
+        b_row = table.get_row("b:1\x00vllm")
+        assert any("50" in str(cell) for cell in b_row), b_row
+        await pilot.press("g")  # other rows: the table is filled anew
+        await until(pilot, lambda: feed.reads == 3)
+        await pilot.pause()
+        assert instances(app) == ["d:1"] and table.row_count == 1
+        assert len(updated) == 1, "no cell-by-cell update for other rows"

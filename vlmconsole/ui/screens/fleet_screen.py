@@ -89,6 +89,10 @@ class FleetScreen(Screen[None]):
         self.reading: FleetReading | None = None
         self.error: str | None = None
         self.shown: list[FleetRow] = []
+        self._row_keys: list[str] = []
+        """The table's rows, top to bottom, as last filled."""
+        self._cells: list[list[Text]] = []
+        """Their cells, as last filled."""
         self._reading_now = False
         self.title_line = Static(id="fleet-title")
         self.totals = Static(id="fleet-totals")
@@ -193,15 +197,29 @@ class FleetScreen(Screen[None]):
         cursor = self._cursor_instance() or self.state.cursor
         for column in COLUMNS:
             table.columns[column.key].label = self._title(column.key)  # type: ignore[index]
-        table.clear()
-        for row in self.shown:
-            table.add_row(*cells(row), key=f"{row.instance}\x00{row.job}")
+        self._fill(table)
         if cursor is not None:
             for index, row in enumerate(self.shown):
                 if row.instance == cursor:
                     table.move_cursor(row=index, animate=False)
                     break
         table.refresh()
+
+    def _fill(self, table: DataTable[Text]) -> None:
+        """Puts the shown rows in the table: cell by cell when the same rows are shown in the
+        same order (a refresh: only the cells whose text changed are redrawn), else anew."""
+        keys = [f"{row.instance}\x00{row.job}" for row in self.shown]
+        drawn = [cells(row) for row in self.shown]
+        if keys != self._row_keys:
+            table.clear()
+            for key, row_cells in zip(keys, drawn, strict=True):
+                table.add_row(*row_cells, key=key)
+        else:
+            for key, row_cells, before in zip(keys, drawn, self._cells, strict=True):
+                for column, text, old in zip(COLUMNS, row_cells, before, strict=True):
+                    if text != old:
+                        table.update_cell(key, column.key, text, update_width=True)
+        self._row_keys, self._cells = keys, drawn
 
     def _cursor_instance(self) -> str | None:
         index = self.table.cursor_row
