@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import functools
 import subprocess
 import sys
 import threading
@@ -40,12 +41,12 @@ class ScrapeAhead:
         self.feed = feed
         self._first: concurrent.futures.Future[Observation] | None = concurrent.futures.Future()
         self._child = _start_child() if child_request is not None else None
-        self._thread = threading.Thread(
-            target=self._read_child if self._child is not None else self._scrape_first,
-            args=(make_observer, child_request or b"", child_timeout_s),
-            name="first-scrape",
-            daemon=True,
-        )
+        scrape: Callable[[], None] = functools.partial(self._scrape_first, make_observer)
+        if self._child is not None and child_request is not None:
+            scrape = functools.partial(
+                self._read_child, make_observer, child_request, child_timeout_s
+            )
+        self._thread = threading.Thread(target=scrape, name="first-scrape", daemon=True)
         self._thread.start()
 
     def _read_child(
@@ -71,7 +72,7 @@ class ScrapeAhead:
                 pass
         self._scrape_first(make_observer)  # the child did not run: scrape here instead
 
-    def _scrape_first(self, make_observer: Callable[[], Observer], *_: object) -> None:
+    def _scrape_first(self, make_observer: Callable[[], Observer]) -> None:
         first = self._first
         assert first is not None
 

@@ -62,10 +62,9 @@ def _reduce_proxy(proxy: MappingProxyType[Any, Any]) -> tuple[Any, tuple[dict[An
 
 
 async def _observe(endpoint: Endpoint, api_key: ApiKey | None, timeout_s: float) -> Observation:
-    from vlmconsole.sources.observer import Observer
-    from vlmconsole.sources.plain_get import PlainGet
+    from vlmconsole.sources.observer import first_scrape_observer
 
-    observer = Observer(endpoint, api_key, timeout_s, http=PlainGet(endpoint, api_key, timeout_s))
+    observer = first_scrape_observer(endpoint, api_key, timeout_s)
     try:
         return await observer.observe()
     finally:

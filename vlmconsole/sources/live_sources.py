@@ -13,7 +13,7 @@ from vlmconsole.model.run_settings import RunSettings
 from vlmconsole.settings import ApiKey
 from vlmconsole.sources.endpoint import Endpoint
 from vlmconsole.sources.image_folder import ImageFolder
-from vlmconsole.sources.observer import Observer
+from vlmconsole.sources.observer import Observer, first_scrape_observer
 
 if TYPE_CHECKING:
     from PIL.Image import Image as PILImage
@@ -45,17 +45,6 @@ class LiveSources:
     def _observer(self) -> Observer:
         return Observer(self.endpoint, self.api_key, self.timeout_s)
 
-    def _first_observer(self) -> Observer:
-        """An observer for the first scrape: http.client, not httpx, for plain http (httpx
-        would be imported during start-up; the feed's own client is made on its first tick)."""
-        from vlmconsole.sources.plain_get import PlainGet
-
-        try:
-            plain = PlainGet(self.endpoint, self.api_key, self.timeout_s)
-        except ValueError:  # https: the feed's client
-            return self._observer()
-        return Observer(self.endpoint, self.api_key, self.timeout_s, http=plain)
-
     def scrape_ahead(self) -> None:
         """Starts the first scrape now (in a child process, or a thread for https), while the
         console is still loading."""
@@ -65,8 +54,12 @@ class LiveSources:
         request = None
         if self.endpoint.base_url.startswith("http://"):  # the child reads plain http only
             request = request_bytes(self.endpoint.base_url, self.api_key, self.timeout_s)
+        endpoint, key, timeout_s = self.endpoint, self.api_key, self.timeout_s
         self.metrics = ScrapeAhead(
-            self._observer(), self._first_observer, request, child_timeout_s=4 * self.timeout_s + 5
+            self._observer(),
+            lambda: first_scrape_observer(endpoint, key, timeout_s),
+            request,
+            child_timeout_s=4 * timeout_s + 5,
         )
 
     def chat_engine(self, run: RunSettings) -> TurnEngine:

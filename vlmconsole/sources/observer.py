@@ -64,3 +64,16 @@ class Observer:
         except SourceError as error:  # it answers, and says what it is: only /metrics fails
             raise MetricsUnusable(info, error) from error
         return Observation(info, snapshot)
+
+
+def first_scrape_observer(endpoint: Endpoint, api_key: ApiKey | None, timeout_s: float) -> Observer:
+    """Returns an observer for the first scrape: http.client, not httpx, on plain http
+    (httpx would be imported during start-up; the feed's own client is made on its first
+    tick); on https, the feed's own kind."""
+    from vlmconsole.sources.plain_get import PlainGet
+
+    try:
+        plain = PlainGet(endpoint, api_key, timeout_s)
+    except ValueError:  # https
+        return Observer(endpoint, api_key, timeout_s)
+    return Observer(endpoint, api_key, timeout_s, http=plain)
